@@ -1,0 +1,99 @@
+"""The FastAPI application: ``create_app()`` wires routers, middleware and error handlers;
+the lifespan owns the Neo4j driver and the ledger key for the life of the process."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import cast
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kgservice import __version__
+from kgservice.auth.endpoints import router as principals_router
+from kgservice.deps import Runtime
+from kgservice.errors import ErrorBody, GraphUnavailable, NotAuthenticated, ShieldError
+from kgservice.graph.database import Graph, create_driver
+from kgservice.health.endpoints import router as health_router
+from kgservice.institutions.endpoints import router as institutions_router
+from kgservice.ledger.endpoints import router as ledger_router
+from kgservice.ledger.service import Ledger
+from kgservice.ledger.signing import load_signer
+from kgservice.middleware import BodyLimit
+from kgservice.settings import Settings, get_settings
+
+log = logging.getLogger("kgservice")
+
+
+def _error(
+    status: int, code: str, detail: object, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    body = ErrorBody.model_validate({"error": code, "detail": detail})
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+async def _shield_error(_: Request, raised: Exception) -> JSONResponse:
+    exc = cast(ShieldError, raised)
+    if exc.status_code >= 500:
+        log.warning("%s: %s", exc.code, exc.detail, exc_info=exc.__cause__)
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
+    return _error(exc.status_code, exc.code, exc.detail, headers)
+
+
+async def _validation_error(_: Request, raised: Exception) -> JSONResponse:
+    exc = cast(RequestValidationError, raised)
+    # Name what is wrong and where; do not echo the submitted values back.
+    fields = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+    return _error(422, "invalid_request", fields)
+
+
+async def _http_error(_: Request, raised: Exception) -> JSONResponse:
+    exc = cast(StarletteHTTPException, raised)
+    return _error(exc.status_code, "http_error", str(exc.detail), exc.headers)
+
+
+async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    # A bug, not an expected outcome: log it with a reference the caller can quote; the body
+    # carries no stack trace, query or data.
+    incident = secrets.token_hex(6)
+    log.error("unhandled error, incident %s", incident, exc_info=exc)
+    return _error(500, "internal_error", f"internal error; quote incident {incident}")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    cfg = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        graph = Graph(create_driver(cfg), cfg.neo4j.database, cfg.neo4j.transaction_timeout_s)
+        runtime = Runtime(cfg, graph, Ledger(load_signer(cfg)))
+        app.state.runtime = runtime
+        try:
+            await runtime.ready_graph()
+        except GraphUnavailable:
+            # Start anyway: /v1/health answers 503 and the schema is created once Neo4j is back.
+            log.warning("Neo4j at %s is not reachable yet; serving 503 until it is", cfg.neo4j_uri)
+        try:
+            yield
+        finally:
+            await graph.close()
+
+    app = FastAPI(
+        title="Health Shield (健康算法盾)",
+        version=__version__,
+        summary="Knowledge-graph compliance service for health data",
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodyLimit, limit=cfg.api.max_body_bytes)
+    app.add_exception_handler(ShieldError, _shield_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+    for router in (health_router, principals_router, institutions_router, ledger_router):
+        app.include_router(router)
+    return app

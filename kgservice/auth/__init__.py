@@ -1,0 +1,1 @@
+"""Principals, API keys, roles and institution scope — checked in one place (``access.py``)."""

@@ -1,0 +1,78 @@
+"""Creating, revoking and authenticating principals. Every change is ledgered."""
+
+from __future__ import annotations
+
+import secrets
+
+from neo4j import AsyncManagedTransaction
+
+from kgservice.auth import keys
+from kgservice.auth import repository as repo
+from kgservice.auth.models import Principal
+from kgservice.auth.schemas import PrincipalIn
+from kgservice.errors import NotFound, Unprocessable
+from kgservice.institutions import repository as institutions
+from kgservice.ledger.canonical import Event, utc_now
+from kgservice.ledger.service import Ledger, Receipt
+
+
+async def create_principal(
+    tx: AsyncManagedTransaction, ledger: Ledger, actor: str, spec: PrincipalIn
+) -> tuple[Principal, str, Receipt]:
+    """Create a principal and its API key; the key is returned once and never stored."""
+    if spec.institution is not None and await institutions.get(tx, spec.institution) is None:
+        raise Unprocessable(f"institution '{spec.institution}' is not registered")
+    key = keys.new_key()
+    row = await repo.create(
+        tx,
+        id="prn_" + secrets.token_hex(8),
+        name=spec.name,
+        role=spec.role.value,
+        institution=spec.institution,
+        key_id=key.key_id,
+        key_hash=key.key_hash,
+        created=utc_now(),
+    )
+    principal = Principal.model_validate(row)
+    event = Event(
+        "principal.created",
+        actor,
+        {
+            "id": principal.id,
+            "name": principal.name,
+            "role": principal.role.value,
+            "key_id": key.key_id,
+        },
+        institution=principal.institution,
+    )
+    (receipt,) = await ledger.append(tx, [event])
+    return principal, key.key, receipt
+
+
+async def revoke_principal(
+    tx: AsyncManagedTransaction, ledger: Ledger, actor: str, principal_id: str
+) -> tuple[Principal, Receipt]:
+    row = await repo.revoke(tx, principal_id, utc_now())
+    if row is None:
+        raise NotFound(f"no active principal '{principal_id}'")
+    principal = Principal.model_validate(row)
+    event = Event(
+        "principal.revoked", actor, {"id": principal.id}, institution=principal.institution
+    )
+    (receipt,) = await ledger.append(tx, [event])
+    return principal, receipt
+
+
+async def authenticate(tx: AsyncManagedTransaction, key: str) -> Principal | None:
+    """The active principal holding ``key``, or None."""
+    key_id = keys.parse_key_id(key)
+    if key_id is None:
+        return None
+    found = await repo.by_key_id(tx, key_id)
+    if found is None or not keys.matches(key, found[0]):
+        return None
+    return Principal.model_validate(found[1])
+
+
+async def list_principals(tx: AsyncManagedTransaction) -> list[Principal]:
+    return [Principal.model_validate(r) for r in await repo.list_all(tx)]

@@ -1,0 +1,1 @@
+"""The `shield` command (Typer): one module per command group."""

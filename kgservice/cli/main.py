@@ -1,0 +1,26 @@
+"""Entry point of the `shield` command."""
+
+from __future__ import annotations
+
+import typer
+
+from kgservice.cli import (
+    demo_cmd,
+    institutions_cmd,
+    ledger_cmd,
+    neo4j_cmd,
+    principals_cmd,
+    serve_cmd,
+)
+
+app = typer.Typer(
+    help="Health Shield (健康算法盾): compliance service for health data.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(neo4j_cmd.app, name="neo4j")
+app.add_typer(principals_cmd.app, name="principals")
+app.add_typer(institutions_cmd.app, name="institutions")
+app.add_typer(ledger_cmd.app, name="ledger")
+app.command("serve")(serve_cmd.serve)
+app.command("demo")(demo_cmd.run_demo)

@@ -1,0 +1,56 @@
+"""The diabetes-alliance demo: the seed's medical alliance (医联体) as institutions and principals.
+
+One tertiary hospital (A) and two community health centres (B, with rare-complication follow-up
+records; C, with routine vital signs) — the three players of the seed's §4.4 example — plus one
+principal per role. Idempotent: running it again keeps what exists and the keys that still work.
+"""
+
+from __future__ import annotations
+
+from kgservice.auth import service as principals
+from kgservice.auth.roles import Role
+from kgservice.auth.schemas import PrincipalIn
+from kgservice.graph.database import Graph
+from kgservice.institutions import repository as institutions_repo
+from kgservice.institutions import service as institutions
+from kgservice.institutions.schemas import InstitutionIn, Tier
+from kgservice.ledger.service import Ledger
+
+INSTITUTIONS = (
+    InstitutionIn(id="hosp-a", name="星河市第一人民医院 (tertiary hospital A)",
+                  tier=Tier.tertiary_hospital),
+    InstitutionIn(id="clinic-b", name="东湖社区卫生服务中心 (community health centre B)",
+                  tier=Tier.community_health_centre),
+    InstitutionIn(id="clinic-c", name="西岭社区卫生服务中心 (community health centre C)",
+                  tier=Tier.community_health_centre),
+)  # fmt: skip
+
+PRINCIPALS = (
+    PrincipalIn(name="demo admin", role=Role.admin),
+    PrincipalIn(name="hosp-a EHR", role=Role.institution_system, institution="hosp-a"),
+    PrincipalIn(name="clinic-b records", role=Role.institution_system, institution="clinic-b"),
+    PrincipalIn(name="clinic-c records", role=Role.institution_system, institution="clinic-c"),
+    PrincipalIn(name="hosp-a endocrinologist", role=Role.requester, institution="hosp-a"),
+    PrincipalIn(name="alliance data steward", role=Role.steward),
+    PrincipalIn(name="review committee member", role=Role.reviewer),
+    PrincipalIn(name="alliance analyst", role=Role.analyst),
+    PrincipalIn(name="external auditor", role=Role.auditor),
+    PrincipalIn(name="alliance operator", role=Role.operator),
+)
+
+
+async def seed(graph: Graph, ledger: Ledger, actor: str, known: dict[str, str]) -> dict[str, str]:
+    """Create what is missing; return principal name → API key, reusing ``known`` keys that
+    still authenticate."""
+    for institution in INSTITUTIONS:
+        if await graph.read(institutions_repo.get, institution.id) is None:
+            await graph.write(institutions.register, ledger, actor, institution)
+    keys: dict[str, str] = {}
+    for spec in PRINCIPALS:
+        old = known.get(spec.name)
+        if old is not None and await graph.read(principals.authenticate, old) is not None:
+            keys[spec.name] = old
+            continue
+        _, key, _ = await graph.write(principals.create_principal, ledger, actor, spec)
+        keys[spec.name] = key
+    return keys

@@ -1,0 +1,52 @@
+"""Request-scoped access to the clients the lifespan created (``app.state``)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Annotated, cast
+
+from fastapi import Depends, Request
+
+from kgservice.graph.database import Graph
+from kgservice.graph.schema import ensure_schema
+from kgservice.ledger.service import Ledger
+from kgservice.settings import Settings
+
+
+@dataclass
+class Runtime:
+    """Everything the lifespan owns for one process."""
+
+    settings: Settings
+    graph: Graph
+    ledger: Ledger
+    schema_ready: bool = False
+    _schema_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def ready_graph(self) -> Graph:
+        """The graph, with the schema ensured once. If Neo4j was down when the service started,
+        this is where the schema gets created once it is back (raises 503 until then)."""
+        if not self.schema_ready:
+            async with self._schema_lock:
+                if not self.schema_ready:
+                    await ensure_schema(self.graph)
+                    self.schema_ready = True
+        return self.graph
+
+
+def get_runtime(request: Request) -> Runtime:
+    return cast(Runtime, request.app.state.runtime)
+
+
+async def get_graph(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Graph:
+    return await runtime.ready_graph()
+
+
+def get_ledger(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Ledger:
+    return runtime.ledger
+
+
+GraphDep = Annotated[Graph, Depends(get_graph)]
+LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -1,0 +1,86 @@
+"""The one Neo4j driver of a process, and units of work on it.
+
+Handlers never open sessions themselves: they call ``Graph.write`` / ``Graph.read`` with a
+function of a transaction, so each request is exactly one transaction that commits or rolls back
+as a whole (the ledger entry included). Driver errors are wrapped into ``GraphUnavailable`` with
+the cause chained, so a Neo4j outage is a 503, never a stack trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Concatenate, ParamSpec, TypeVar
+
+import neo4j
+from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
+from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
+
+from kgservice.errors import GraphUnavailable
+from kgservice.settings import Settings
+
+T = TypeVar("T")
+P = ParamSpec("P")
+Work = Callable[Concatenate[AsyncManagedTransaction, P], Awaitable[T]]
+
+# Errors that mean "the database is not there", as opposed to a bug in a query.
+_UNAVAILABLE = (ServiceUnavailable, SessionExpired, OSError)
+
+
+def create_driver(settings: Settings) -> AsyncDriver:
+    """A driver for the configured server. It connects lazily: creating it never blocks."""
+    return AsyncGraphDatabase.driver(
+        settings.neo4j_uri,
+        auth=(settings.neo4j.user, settings.neo4j.password.get_secret_value()),
+        connection_timeout=settings.neo4j.connect_timeout_s,
+        max_transaction_retry_time=10.0,
+        notifications_min_severity="OFF",
+    )
+
+
+class Graph:
+    """Units of work over one driver and database."""
+
+    def __init__(self, driver: AsyncDriver, database: str, timeout_s: float) -> None:
+        self.driver = driver
+        self.database = database
+        self.timeout_s = timeout_s
+
+    async def write(self, work: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``work`` in one write transaction (retried by the driver on transient errors)."""
+        return await self._run(neo4j.WRITE_ACCESS, work, *args, **kwargs)
+
+    async def read(self, work: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``work`` in one read transaction; the server rejects writes inside it."""
+        return await self._run(neo4j.READ_ACCESS, work, *args, **kwargs)
+
+    async def _run(self, mode: str, work: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        timed = neo4j.unit_of_work(timeout=self.timeout_s)(work)
+        try:
+            async with self.driver.session(database=self.database, default_access_mode=mode) as s:
+                if mode == neo4j.WRITE_ACCESS:
+                    return await s.execute_write(timed, *args, **kwargs)
+                return await s.execute_read(timed, *args, **kwargs)
+        except _UNAVAILABLE as e:
+            raise GraphUnavailable("the graph database is unavailable; try again shortly") from e
+        except Neo4jError as e:
+            if e.code and e.code.startswith("Neo.TransientError"):
+                raise GraphUnavailable("the graph database is busy; try again shortly") from e
+            raise
+        except DriverError as e:
+            raise GraphUnavailable("the graph database connection failed") from e
+
+    async def server_info(self) -> dict[str, str]:
+        """Name, version and edition of the server; raises GraphUnavailable when it is down."""
+        try:
+            async with self.driver.session(database="system") as s:
+                result = await s.run(
+                    "CALL dbms.components() YIELD name, versions, edition "
+                    "RETURN name, versions[0] AS version, edition"
+                )
+                record = await result.single(strict=True)
+        except (*_UNAVAILABLE, DriverError) as e:
+            raise GraphUnavailable("the graph database is unavailable") from e
+        return {"name": record["name"], "version": record["version"], "edition": record["edition"]}
+
+    async def close(self) -> None:
+        await self.driver.close()

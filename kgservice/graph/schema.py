@@ -1,0 +1,45 @@
+"""Constraints, indexes and singleton nodes, created idempotently when the service starts.
+
+Community edition has uniqueness constraints only (no existence or type constraints), so the
+service validates shapes itself; these constraints are the backstop against duplicates under
+concurrency (above all the ledger's sequence numbers).
+"""
+
+from __future__ import annotations
+
+from neo4j import AsyncManagedTransaction
+
+from kgservice.graph.database import Graph
+from kgservice.ledger.repository import HEAD_ID
+
+CONSTRAINTS = (
+    "CREATE CONSTRAINT ledger_entry_seq IF NOT EXISTS FOR (e:LedgerEntry) REQUIRE e.seq IS UNIQUE",
+    "CREATE CONSTRAINT ledger_head_id IF NOT EXISTS FOR (h:LedgerHead) REQUIRE h.id IS UNIQUE",
+    "CREATE CONSTRAINT principal_id IF NOT EXISTS FOR (p:Principal) REQUIRE p.id IS UNIQUE",
+    "CREATE CONSTRAINT principal_key_id IF NOT EXISTS FOR (p:Principal) REQUIRE p.key_id IS UNIQUE",
+    "CREATE CONSTRAINT institution_id IF NOT EXISTS FOR (i:Institution) REQUIRE i.id IS UNIQUE",
+)
+
+INDEXES = (
+    "CREATE INDEX ledger_entry_type IF NOT EXISTS FOR (e:LedgerEntry) ON (e.type)",
+    "CREATE INDEX ledger_entry_institution IF NOT EXISTS FOR (e:LedgerEntry) ON (e.institution)",
+)
+
+# The ledger head is the lock every append takes first; it must exist before the first append.
+ENSURE_HEAD = (
+    "MERGE (h:LedgerHead {id: $id}) ON CREATE SET h.size = 0, h.frontier = [], h.root = null"
+)
+
+
+async def _run(tx: AsyncManagedTransaction, /, statement: str, **params: object) -> None:
+    await tx.run(statement, params)
+
+
+async def ensure_schema(graph: Graph) -> None:
+    """Create constraints, indexes and the ledger head if missing. Safe to call repeatedly.
+
+    Schema commands cannot share a transaction with data writes, so each runs on its own.
+    """
+    for statement in CONSTRAINTS + INDEXES:
+        await graph.write(_run, statement)
+    await graph.write(_run, ENSURE_HEAD, id=HEAD_ID)

@@ -1,0 +1,1 @@
+"""Institutions of the alliance: the holders of data and the scope of most principals."""

@@ -1,0 +1,85 @@
+"""Ledger events and their canonical bytes (RFC 8785 JSON Canonicalization Scheme).
+
+The leaf data of entry ``seq`` is the JCS encoding of
+``{seq, type, actor, institution, time, payload, payload_digest}``. JCS makes the bytes a pure
+function of the values, so anyone holding an entry can recompute its leaf hash in any language.
+The sequence number is inside the leaf so that moving an entry to another position changes its
+hash. Payloads carry identifiers and digests, never personal data: the ledger is shown to
+auditors and may be exported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import rfc8785
+
+JsonObject = dict[str, Any]
+
+
+def canonical(value: Any) -> bytes:
+    """RFC 8785 canonical JSON bytes of a JSON-compatible value."""
+    return rfc8785.dumps(value)
+
+
+def payload_digest(payload: JsonObject) -> str:
+    """``sha256:<hex>`` of the canonical payload."""
+    return "sha256:" + hashlib.sha256(canonical(payload)).hexdigest()
+
+
+def utc_now() -> str:
+    """RFC 3339 UTC timestamp with microseconds, the one time format in the ledger."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something that happened, before it has a place in the log."""
+
+    type: str
+    actor: str
+    payload: JsonObject
+    institution: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """An event at its position in the log."""
+
+    seq: int
+    type: str
+    actor: str
+    institution: str | None
+    time: str
+    payload: JsonObject
+    payload_digest: str
+
+    @classmethod
+    def place(cls, event: Event, seq: int, time: str) -> Entry:
+        return cls(
+            seq=seq,
+            type=event.type,
+            actor=event.actor,
+            institution=event.institution,
+            time=time,
+            payload=event.payload,
+            payload_digest=payload_digest(event.payload),
+        )
+
+    def as_json(self) -> JsonObject:
+        return {
+            "seq": self.seq,
+            "type": self.type,
+            "actor": self.actor,
+            "institution": self.institution,
+            "time": self.time,
+            "payload": self.payload,
+            "payload_digest": self.payload_digest,
+        }
+
+    def leaf_data(self) -> bytes:
+        """The bytes whose RFC 9162 leaf hash is this entry's place in the tree."""
+        return canonical(self.as_json())

@@ -1,0 +1,79 @@
+"""All Cypher of the ledger. Values are always parameters.
+
+Graph shape: one ``(:LedgerHead {id})`` holding the tree state (size, frontier, latest signed
+head) and one ``(:LedgerEntry {seq})`` per event. An entry also stores the hashes of the perfect
+subtrees it completed (``subtrees``, level 1 upwards), which is what proofs are built from.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+HEAD_ID = "main"
+
+# Writing the head first takes its write lock; every append queues here, so sequence numbers
+# are assigned one transaction at a time. Reading it again afterwards sees the committed state.
+LOCK_HEAD = "MATCH (h:LedgerHead {id: $id}) SET h.lock_count = coalesce(h.lock_count, 0) + 1"
+READ_HEAD = (
+    "MATCH (h:LedgerHead {id: $id}) "
+    "RETURN h.size AS size, h.frontier AS frontier, h.root AS root, h.time AS time, "
+    "h.key_id AS key_id, h.signature AS signature"
+)
+APPEND = """
+UNWIND $rows AS row
+CREATE (e:LedgerEntry)
+SET e = row
+WITH count(e) AS appended
+MATCH (h:LedgerHead {id: $id})
+SET h.size = $size, h.frontier = $frontier, h.root = $root, h.time = $time,
+    h.key_id = $key_id, h.signature = $signature
+"""
+GET_ENTRY = "MATCH (e:LedgerEntry {seq: $seq}) RETURN e {.*} AS entry"
+GET_BLOCKS = """
+UNWIND $refs AS ref
+MATCH (e:LedgerEntry {seq: ref[1]})
+RETURN ref[0] AS level, ref[1] AS seq,
+       CASE ref[0] WHEN 0 THEN e.leaf_hash ELSE e.subtrees[ref[0] - 1] END AS hash
+"""
+ENTRIES_FROM = (
+    "MATCH (e:LedgerEntry) WHERE e.seq >= $start RETURN e {.*} AS entry ORDER BY e.seq LIMIT $limit"
+)
+
+
+async def lock_and_read_head(tx: AsyncManagedTransaction) -> dict[str, Any]:
+    await tx.run(LOCK_HEAD, id=HEAD_ID)
+    return await read_head(tx)
+
+
+async def read_head(tx: AsyncManagedTransaction) -> dict[str, Any]:
+    result = await tx.run(READ_HEAD, id=HEAD_ID)
+    record = await result.single()
+    if record is None:
+        raise LookupError("the ledger head is missing: the schema was not initialised")
+    return dict(record)
+
+
+async def write_entries(
+    tx: AsyncManagedTransaction, rows: list[dict[str, Any]], head: dict[str, Any]
+) -> None:
+    await tx.run(APPEND, rows=rows, id=HEAD_ID, **head)
+
+
+async def get_entry(tx: AsyncManagedTransaction, seq: int) -> dict[str, Any] | None:
+    result = await tx.run(GET_ENTRY, seq=seq)
+    record = await result.single()
+    return None if record is None else dict(record["entry"])
+
+
+async def get_blocks(
+    tx: AsyncManagedTransaction, refs: list[tuple[int, int]]
+) -> dict[tuple[int, int], str]:
+    result = await tx.run(GET_BLOCKS, refs=[list(r) for r in refs])
+    return {(r["level"], r["seq"]): r["hash"] async for r in result}
+
+
+async def entries_from(tx: AsyncManagedTransaction, start: int, limit: int) -> list[dict[str, Any]]:
+    result = await tx.run(ENTRIES_FROM, start=start, limit=limit)
+    return [dict(r["entry"]) async for r in result]

@@ -1,0 +1,192 @@
+"""Appending to the ledger and proving what is in it.
+
+``Ledger.append`` runs inside the caller's write transaction, so an event and the change it
+records commit or roll back together. Appends are serialised by the head node's write lock;
+the tree state on the head makes each append O(log n) in hashing and O(1) in queries.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+from kgservice.errors import BadRequest, NotFound, ShieldError
+from kgservice.ledger import merkle, tree
+from kgservice.ledger import repository as repo
+from kgservice.ledger.canonical import Entry, Event, canonical, utc_now
+from kgservice.ledger.signing import Checkpoint, Signer, b64, unb64
+
+
+class LedgerDamaged(ShieldError):
+    """Stored ledger data needed for a proof is missing; `shield ledger verify` says where."""
+
+    status_code = 500
+    code = "ledger_damaged"
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """Proof handed to the caller that its event is in the log."""
+
+    seq: int
+    leaf_hash: bytes
+    checkpoint: Checkpoint
+    inclusion_proof: list[bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class ProvenEntry:
+    entry: Entry
+    leaf_hash: bytes
+    checkpoint: Checkpoint
+    inclusion_proof: list[bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Consistency:
+    old: Checkpoint | None
+    new: Checkpoint | None
+    proof: list[bytes]
+
+
+def entry_from_row(row: dict[str, Any]) -> Entry:
+    """Rebuild an entry from its stored properties."""
+    return Entry(
+        seq=int(row["seq"]),
+        type=str(row["type"]),
+        actor=str(row["actor"]),
+        institution=row.get("institution"),
+        time=str(row["time"]),
+        payload=json.loads(row["payload"]),
+        payload_digest=str(row["payload_digest"]),
+    )
+
+
+def checkpoint_from_row(row: dict[str, Any], origin: str, size: int) -> Checkpoint:
+    """The signed tree head stored on an entry (or the head) for a tree of ``size``."""
+    return Checkpoint(
+        origin=origin,
+        size=size,
+        root=bytes.fromhex(row["root"]),
+        time=str(row["time"]),
+        key_id=str(row["key_id"]),
+        signature=unb64(str(row["signature"])),
+    )
+
+
+class Ledger:
+    def __init__(self, signer: Signer) -> None:
+        self.signer = signer
+
+    async def append(self, tx: AsyncManagedTransaction, events: Sequence[Event]) -> list[Receipt]:
+        """Append events in order inside ``tx``; return one receipt per event."""
+        if not events:
+            return []
+        head = await repo.lock_and_read_head(tx)
+        size = int(head["size"])
+        frontier = [bytes.fromhex(h) for h in head["frontier"] or []]
+        time = utc_now()  # taken under the lock, so times follow sequence numbers
+        rows: list[dict[str, Any]] = []
+        receipts: list[Receipt] = []
+        for offset, event in enumerate(events):
+            entry = Entry.place(event, size + offset, time)
+            leaf = merkle.leaf_hash(entry.leaf_data())
+            # The audit path of the newest leaf is the old frontier, smallest subtree first.
+            proof = list(reversed(frontier))
+            frontier, (done,) = tree.append(frontier, entry.seq, [leaf])
+            signed = self.signer.sign(entry.seq + 1, done.root, time)
+            rows.append(self._row(entry, done, signed))
+            receipts.append(Receipt(entry.seq, leaf, signed, proof))
+        last = receipts[-1].checkpoint
+        await repo.write_entries(
+            tx,
+            rows,
+            {
+                "size": last.size,
+                "frontier": [h.hex() for h in frontier],
+                "root": last.root.hex(),
+                "time": last.time,
+                "key_id": last.key_id,
+                "signature": rows[-1]["signature"],
+            },
+        )
+        return receipts
+
+    @staticmethod
+    def _row(entry: Entry, done: tree.Appended, signed: Checkpoint) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "seq": entry.seq,
+            "type": entry.type,
+            "actor": entry.actor,
+            "institution": entry.institution,
+            "time": entry.time,
+            "payload": canonical(entry.payload).decode("utf-8"),
+            "payload_digest": entry.payload_digest,
+            "leaf_hash": done.leaf_hash.hex(),
+            "root": signed.root.hex(),
+            "key_id": signed.key_id,
+            "signature": b64(signed.signature),
+        }
+        if done.completed:
+            row["subtrees"] = [h.hex() for h in done.completed]
+        return row
+
+    async def checkpoint(self, tx: AsyncManagedTransaction) -> Checkpoint | None:
+        """The latest signed tree head, or None while the ledger is empty."""
+        head = await repo.read_head(tx)
+        size = int(head["size"])
+        return None if size == 0 else checkpoint_from_row(head, self.signer.origin, size)
+
+    async def checkpoint_at(self, tx: AsyncManagedTransaction, size: int) -> Checkpoint | None:
+        """The signed tree head of the log when it had ``size`` entries (None for size 0)."""
+        if size == 0:
+            return None
+        row = await repo.get_entry(tx, size - 1)
+        if row is None:
+            raise LedgerDamaged(f"ledger entry {size - 1} is missing")
+        return checkpoint_from_row(row, self.signer.origin, size)
+
+    async def prove_entry(self, tx: AsyncManagedTransaction, seq: int) -> ProvenEntry:
+        """Entry ``seq`` with its inclusion proof against the latest checkpoint."""
+        latest = await self.checkpoint(tx)
+        if latest is None or not 0 <= seq < latest.size:
+            raise NotFound(f"no ledger entry {seq}")
+        row = await repo.get_entry(tx, seq)
+        if row is None:
+            raise LedgerDamaged(f"ledger entry {seq} is missing")
+        proof = await self._hashes(tx, merkle.inclusion_ranges(seq, latest.size))
+        return ProvenEntry(entry_from_row(row), bytes.fromhex(row["leaf_hash"]), latest, proof)
+
+    async def prove_consistency(
+        self, tx: AsyncManagedTransaction, old: int, new: int | None
+    ) -> Consistency:
+        """Proof that the log at size ``new`` (default: latest) extends the log at ``old``."""
+        latest = await self.checkpoint(tx)
+        size = 0 if latest is None else latest.size
+        new = size if new is None else new
+        if not 0 <= old <= new:
+            raise BadRequest(f"'from' ({old}) must be between 0 and 'to' ({new})")
+        if new > size:
+            raise NotFound(f"the ledger has {size} entries; no tree of size {new}")
+        proof = await self._hashes(tx, merkle.consistency_ranges(old, new))
+        return Consistency(
+            await self.checkpoint_at(tx, old), await self.checkpoint_at(tx, new), proof
+        )
+
+    async def _hashes(
+        self, tx: AsyncManagedTransaction, ranges: Sequence[merkle.Range]
+    ) -> list[bytes]:
+        refs = sorted({b for blocks in tree.blocks_for(ranges) for b in blocks})
+        stored = await repo.get_blocks(tx, refs)
+
+        def lookup(block: tree.Block) -> bytes:
+            value = stored.get(block)
+            if value is None:
+                raise LedgerDamaged(f"ledger entry {block[1]} is missing or damaged")
+            return bytes.fromhex(value)
+
+        return tree.assemble(ranges, lookup)

@@ -1,0 +1,169 @@
+"""Recompute the whole ledger from Neo4j and say whether, and where, it was altered.
+
+Checks, in one pass over the entries in sequence order:
+  - sequence numbers run 0, 1, 2, ... without gaps or repeats (deleted or duplicated entries);
+  - each entry's content gives its stored leaf hash (content edited in place);
+  - the stored subtree hashes and tree head equal the recomputed ones (hashes edited);
+then, against the latest signed head and an exported checkpoint if given:
+  - the log is not shorter than the checkpoint (tail truncated);
+  - the recomputed root at the checkpoint's size is the signed one (rewritten with new hashes).
+A rewrite that recomputed every hash is located by the per-entry signatures: entries before the
+rewrite still verify, the first rewritten one does not, and whoever rewrote the database did not
+have the key to re-sign it. The search is binary, so a clean ledger costs two signature checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from kgservice.ledger import merkle, tree
+from kgservice.ledger.service import checkpoint_from_row, entry_from_row
+from kgservice.ledger.signing import Checkpoint, key_id
+
+FetchBatch = Callable[[int, int], Awaitable[list[dict[str, Any]]]]
+BATCH = 5000
+
+
+@dataclass(slots=True)
+class Report:
+    size: int = 0
+    root: bytes = merkle.EMPTY_ROOT
+    first_bad: int | None = None
+    problems: list[str] = field(default_factory=list)
+    signatures_checked: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def fail(self, seq: int | None, message: str) -> None:
+        if seq is not None and (self.first_bad is None or seq < self.first_bad):
+            self.first_bad = seq
+        self.problems.append(message)
+
+
+@dataclass(slots=True)
+class _Scan:
+    roots: list[bytes] = field(default_factory=list)
+    heads: list[Checkpoint] = field(default_factory=list)
+
+
+async def verify_ledger(
+    fetch: FetchBatch,
+    head: dict[str, Any],
+    public: Ed25519PublicKey,
+    origin: str,
+    checkpoint: Checkpoint | None = None,
+    every_signature: bool = False,
+) -> Report:
+    """Verify the stored log given a batch reader ``fetch(start, limit)`` and the stored head."""
+    report = Report()
+    scan = await _scan(fetch, origin, report)
+    count = len(scan.roots)
+    report.size = count
+    report.root = scan.roots[-1] if scan.roots else merkle.EMPTY_ROOT
+    if report.problems:
+        return report
+
+    head_size = int(head.get("size") or 0)
+    if head_size != count:
+        report.fail(min(head_size, count), f"the head says {head_size} entries; found {count}")
+    if every_signature:
+        for seq in range(count):
+            if not _signed(scan, seq, public, report):
+                report.fail(seq, f"entry {seq}: its signed tree head does not verify")
+                return report
+
+    targets: list[tuple[str, Checkpoint]] = []
+    if count:
+        targets.append(("the latest signed head", scan.heads[-1]))
+    if checkpoint is not None:
+        targets.append(("the checkpoint", checkpoint))
+    for name, target in targets:
+        _check_target(name, target, scan, public, report)
+    return report
+
+
+async def _scan(fetch: FetchBatch, origin: str, report: Report) -> _Scan:
+    scan = _Scan()
+    frontier: list[bytes] = []
+    expected = 0
+    while True:
+        rows = await fetch(expected, BATCH)
+        if not rows:
+            return scan
+        for row in rows:
+            seq = int(row["seq"])
+            if seq != expected:
+                what = "is missing" if seq > expected else "appears twice"
+                report.fail(expected, f"entry {min(seq, expected)} {what}")
+                return scan
+            entry = entry_from_row(row)
+            leaf = merkle.leaf_hash(entry.leaf_data())
+            if leaf.hex() != row.get("leaf_hash"):
+                report.fail(seq, f"entry {seq}: its content does not match its leaf hash")
+                return scan
+            frontier, (done,) = tree.append(frontier, seq, [leaf])
+            stored_subtrees = row.get("subtrees") or []
+            if [h.hex() for h in done.completed] != list(stored_subtrees):
+                report.fail(seq, f"entry {seq}: its stored subtree hashes were altered")
+                return scan
+            if done.root.hex() != row.get("root"):
+                report.fail(seq, f"entry {seq}: its stored tree head does not match the log")
+                return scan
+            scan.roots.append(done.root)
+            scan.heads.append(checkpoint_from_row(row, origin, seq + 1))
+            expected += 1
+
+
+def _signed(scan: _Scan, seq: int, public: Ed25519PublicKey, report: Report) -> bool:
+    """Does the signature stored with entry ``seq`` sign the *recomputed* root?"""
+    report.signatures_checked += 1
+    stored = scan.heads[seq]
+    recomputed = Checkpoint(
+        stored.origin, stored.size, scan.roots[seq], stored.time, stored.key_id, stored.signature
+    )
+    return recomputed.verify(public)
+
+
+def _check_target(
+    name: str, target: Checkpoint, scan: _Scan, public: Ed25519PublicKey, report: Report
+) -> None:
+    count = len(scan.roots)
+    if target.key_id != key_id(public) or not target.verify(public):
+        report.fail(None, f"{name} is not signed by the ledger key {key_id(public)}")
+        return
+    if target.size > count:
+        report.fail(count, f"entries from {count} are missing: {name} covers {target.size} entries")
+        return
+    if target.size == 0:
+        return
+    if scan.roots[target.size - 1] == target.root and _signed(
+        scan, target.size - 1, public, report
+    ):
+        return
+    first = _first_unsigned(scan, target.size, public, report)
+    if first is None:
+        report.fail(
+            None,
+            f"the log differs from {name} at size {target.size}, yet every entry is signed: "
+            "the signing key may be compromised",
+        )
+    else:
+        report.fail(first, f"entry {first}: rewritten; the log differs from {name} from here on")
+
+
+def _first_unsigned(scan: _Scan, size: int, public: Ed25519PublicKey, report: Report) -> int | None:
+    """Binary search for the first entry whose signed head no longer matches the log."""
+    lo, hi = 0, size  # invariant: entries < lo verify; the answer is in [lo, hi)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if _signed(scan, mid, public, report):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo if lo < size else None

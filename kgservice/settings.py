@@ -1,0 +1,129 @@
+"""Service settings: one pydantic-settings object, read from ``HS_*`` environment variables.
+
+Nested sections use ``__`` (``HS_NEO4J__PASSWORD``). The conventional ``NEO4J_URI``,
+``NEO4J_USERNAME`` and ``NEO4J_PASSWORD`` variables, when set, point the service at an external
+Neo4j instead of the local one. Outside development, placeholder secrets are refused at load time,
+so a production deployment cannot start with the development password or without a signing key.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Self
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# Development-only; refused outside development (see _refuse_placeholders).
+DEV_NEO4J_PASSWORD = "health-shield-dev"  # noqa: S105
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "changeme", "change-me", "password", "secret", "neo4j", "test", DEV_NEO4J_PASSWORD}
+)
+
+
+class Environment(StrEnum):
+    development = "development"
+    production = "production"
+
+
+class Neo4jSettings(BaseModel):
+    # None means the local server that `shield neo4j start` runs (see LocalNeo4jSettings).
+    uri: str | None = None
+    user: str = "neo4j"
+    password: SecretStr = SecretStr(DEV_NEO4J_PASSWORD)
+    database: str = "neo4j"
+    connect_timeout_s: float = Field(default=5.0, gt=0)
+    # Upper bound for one unit of work; the server's db.transaction.timeout is the backstop.
+    transaction_timeout_s: float = Field(default=30.0, gt=0)
+
+
+class LocalNeo4jSettings(BaseModel):
+    """The Neo4j that `shield neo4j start` assembles from Maven Central and runs on loopback."""
+
+    home: Path = REPO_ROOT / ".neo4j"
+    version: str = "5.26.30"
+    bolt_port: int = Field(default=7687, ge=1, le=65535)
+    heap: str = "512m"
+    pagecache: str = "256m"
+    transaction_timeout: str = "60s"
+    start_timeout_s: float = Field(default=180.0, gt=0)
+
+
+class LedgerSettings(BaseModel):
+    origin: str = "health-shield/ledger"
+    # An Ed25519 private key in PKCS#8 PEM (`shield ledger keygen`), or its 32-byte seed as hex.
+    signing_key_file: Path | None = None
+    signing_key: SecretStr | None = None
+    # Development only: where a key is generated on first use when none is configured.
+    dev_key_file: Path = REPO_ROOT / "var" / "ledger-signing-key.pem"
+
+
+class ApiSettings(BaseModel):
+    max_body_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="HS_", env_nested_delimiter="__", extra="ignore", frozen=True
+    )
+
+    environment: Environment = Environment.development
+    neo4j: Neo4jSettings = Neo4jSettings()
+    local_neo4j: LocalNeo4jSettings = LocalNeo4jSettings()
+    ledger: LedgerSettings = LedgerSettings()
+    api: ApiSettings = ApiSettings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _conventional_neo4j_variables(cls, data: object) -> object:
+        """Let NEO4J_URI / NEO4J_USERNAME / NEO4J_PASSWORD select an external server."""
+        if not isinstance(data, dict):
+            return data
+        overrides = {
+            "uri": os.environ.get("NEO4J_URI"),
+            "user": os.environ.get("NEO4J_USERNAME") or os.environ.get("NEO4J_USER"),
+            "password": os.environ.get("NEO4J_PASSWORD"),
+        }
+        present = {k: v for k, v in overrides.items() if v}
+        if present:
+            section = data.get("neo4j") or {}
+            if isinstance(section, BaseModel):
+                section = section.model_dump()
+            data = {**data, "neo4j": {**dict(section), **present}}
+        return data
+
+    @model_validator(mode="after")
+    def _refuse_placeholders(self) -> Self:
+        if self.environment is Environment.development:
+            return self
+        problems = []
+        if self.neo4j.password.get_secret_value() in PLACEHOLDER_SECRETS:
+            problems.append("HS_NEO4J__PASSWORD (or NEO4J_PASSWORD) is a placeholder")
+        key = self.ledger.signing_key
+        if self.ledger.signing_key_file is None and (
+            key is None or key.get_secret_value() in PLACEHOLDER_SECRETS
+        ):
+            problems.append("set HS_LEDGER__SIGNING_KEY_FILE or HS_LEDGER__SIGNING_KEY")
+        if problems:
+            raise ValueError(f"refusing to start in {self.environment}: " + "; ".join(problems))
+        return self
+
+    @property
+    def uses_local_neo4j(self) -> bool:
+        """True unless NEO4J_URI / HS_NEO4J__URI names another server."""
+        return self.neo4j.uri is None
+
+    @property
+    def neo4j_uri(self) -> str:
+        """The Bolt URI the service connects to."""
+        return self.neo4j.uri or f"bolt://127.0.0.1:{self.local_neo4j.bolt_port}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once on first use (never at import time)."""
+    return Settings()
