@@ -44,7 +44,10 @@ class Neo4jSettings(BaseModel):
 class LocalNeo4jSettings(BaseModel):
     """The Neo4j that `shield neo4j start` assembles from Maven Central and runs on loopback."""
 
-    home: Path = REPO_ROOT / ".neo4j"
+    # One server instance (conf, data, logs); tests use their own (see Makefile).
+    home: Path = REPO_ROOT / ".neo4j" / "dev"
+    # Jars fetched by Maven, shared by every instance of the same version.
+    jars: Path = REPO_ROOT / ".neo4j" / "jars"
     version: str = "5.26.30"
     bolt_port: int = Field(default=7687, ge=1, le=65535)
     heap: str = "512m"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -36,6 +37,12 @@ class Status:
     detail: str
 
 
+def port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(1.0)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
 def java_major(version_output: str) -> int | None:
     """Major version from ``java -version`` output ('1.8.0_392' → 8, '17.0.15' → 17)."""
     m = re.search(r'version "(\d+)(?:\.(\d+))?', version_output)
@@ -50,6 +57,7 @@ class LocalNeo4j:
         self.cfg = cfg
         self.password = password
         self.home = cfg.home.resolve()
+        self.jars = cfg.jars.resolve() / cfg.version
         self.lib = self.home / "lib"
         self.conf_dir = self.home / "conf"
 
@@ -89,15 +97,31 @@ class LocalNeo4j:
         return self.lib / f"neo4j-{self.cfg.version}.jar"
 
     def assemble(self) -> bool:
-        """Fetch the jars unless this version is already in ``lib/``; True if it fetched."""
-        if self.server_jar.exists():
-            return False
+        """Fetch the jars unless cached, and link them as this instance's ``lib/``.
+
+        Returns True if it fetched."""
+        fetched = False
+        if not (self.jars / self.server_jar.name).exists():
+            self._fetch()
+            fetched = True
+        self.home.mkdir(parents=True, exist_ok=True)
+        if self.lib.is_symlink() or self.lib.exists():
+            if self.lib.resolve() == self.jars:
+                return fetched
+            if self.lib.is_symlink():
+                self.lib.unlink()
+            else:
+                shutil.rmtree(self.lib)
+        self.lib.symlink_to(self.jars, target_is_directory=True)
+        return fetched
+
+    def _fetch(self) -> None:
         mvn = self.check_maven()
-        work = self.home / "assembly"
+        work = self.jars.parent / "assembly"
         work.mkdir(parents=True, exist_ok=True)
         pom = resources.files("kgservice.localneo4j").joinpath("pom.xml").read_text("utf-8")
         (work / "pom.xml").write_text(pom, encoding="utf-8")
-        staging = self.home / "lib.partial"
+        staging = self.jars.parent / f"{self.cfg.version}.partial"
         shutil.rmtree(staging, ignore_errors=True)
         cmd = [
             mvn, "-q", "-B", "-f", str(work / "pom.xml"),
@@ -111,10 +135,9 @@ class LocalNeo4j:
             raise LocalNeo4jError(
                 f"Maven could not fetch org.neo4j:neo4j:{self.cfg.version}:\n" + "\n".join(tail)
             )
-        # Swap in atomically so an interrupted download never leaves a half-filled lib/.
-        shutil.rmtree(self.lib, ignore_errors=True)
-        staging.rename(self.lib)
-        return True
+        # Rename into place so an interrupted download never leaves a half-filled cache.
+        shutil.rmtree(self.jars, ignore_errors=True)
+        staging.rename(self.jars)
 
     def write_conf(self) -> Path:
         for sub in ("conf", "data", "logs", "run", "plugins", "import"):
@@ -171,9 +194,16 @@ class LocalNeo4j:
             out = self._launcher(ADMIN, "dbms", "set-initial-password", self.password)
             if out.returncode != 0:
                 raise LocalNeo4jError("could not set the initial password:\n" + out.stderr[-2000:])
+        if port_in_use(self.cfg.bolt_port):
+            raise LocalNeo4jError(
+                f"port {self.cfg.bolt_port} is taken by another process (another Neo4j?); "
+                "stop it or set HS_LOCAL_NEO4J__BOLT_PORT"
+            )
         out = self._launcher(LAUNCHER, "start")
         if out.returncode != 0:
-            raise LocalNeo4jError("Neo4j did not start:\n" + (out.stdout + out.stderr)[-2000:])
+            raise LocalNeo4jError(
+                "Neo4j did not start:\n" + (out.stdout + out.stderr)[-2000:] + self.log_tail()
+            )
         self.wait_ready()
         return "started"
 

@@ -1,0 +1,195 @@
+"""Who may call what: the full matrix of endpoints × roles, plus keys and institution scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from kgservice.auth.roles import Role
+from kgservice.demo import PRINCIPALS
+from tests.integration.conftest import bearer
+
+pytestmark = pytest.mark.anyio
+
+ALL = frozenset(Role)
+ROLE_OF = {p.name: p.role for p in PRINCIPALS}
+INSTITUTION_OF = {p.name: p.institution for p in PRINCIPALS}
+
+
+def _matrix() -> list[tuple[str, str, dict[str, Any] | None, frozenset[Role], int]]:
+    """(method, path, json body, roles allowed, success status)."""
+    return [
+        ("GET", "/v1/whoami", None, ALL, 200),
+        ("GET", "/v1/institutions", None, ALL, 200),
+        ("POST", "/v1/institutions",
+         {"id": "clinic-new", "name": "新社区", "tier": "community_health_centre"},
+         frozenset({Role.admin}), 201),
+        ("GET", "/v1/principals", None, frozenset({Role.admin}), 200),
+        ("POST", "/v1/principals", {"name": "x", "role": "analyst"}, frozenset({Role.admin}), 201),
+        ("DELETE", "/v1/principals/{victim}", None, frozenset({Role.admin}), 200),
+        ("GET", "/v1/ledger/checkpoint", None, ALL, 200),
+        ("GET", "/v1/ledger/entries/{alliance_entry}", None, ALL, 200),
+        ("GET", "/v1/ledger/consistency?from=1", None, ALL, 200),
+    ]  # fmt: skip
+
+
+MATRIX = _matrix()
+PUBLIC = {"/v1/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+
+
+async def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
+    covered = {(m, p.split("?")[0]) for m, p, *_ in MATRIX}
+    for route in app.routes:
+        if not isinstance(route, APIRoute) or route.path in PUBLIC:
+            continue
+        path = route.path.replace("{principal_id}", "{victim}").replace("{seq}", "{alliance_entry}")
+        for method in route.methods - {"HEAD"}:
+            assert (method, path) in covered, f"{method} {route.path} has no auth-matrix row"
+
+
+async def _victim(client: httpx.AsyncClient, keys: dict[str, str]) -> str:
+    r = await client.post(
+        "/v1/principals", json={"name": "victim", "role": "auditor"},
+        headers=bearer(keys["demo admin"]),
+    )  # fmt: skip
+    assert r.status_code == 201
+    return str(r.json()["principal"]["id"])
+
+
+async def _alliance_entry(client: httpx.AsyncClient, keys: dict[str, str]) -> int:
+    """Seq of a ledger entry that belongs to no institution (a principal.created for admin)."""
+    r = await client.get("/v1/ledger/checkpoint", headers=bearer(keys["demo admin"]))
+    for seq in range(r.json()["checkpoint"]["size"]):
+        e = await client.get(f"/v1/ledger/entries/{seq}", headers=bearer(keys["demo admin"]))
+        if e.json()["entry"]["institution"] is None:
+            return seq
+    raise AssertionError("no alliance-wide entry")
+
+
+@pytest.mark.parametrize("name", [p.name for p in PRINCIPALS])
+@pytest.mark.parametrize(("method", "path", "body", "allowed", "ok"), MATRIX)
+async def test_role_matrix(
+    client: httpx.AsyncClient,
+    keys: dict[str, str],
+    name: str,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+    allowed: frozenset[Role],
+    ok: int,
+) -> None:
+    if "{victim}" in path:
+        path = path.replace("{victim}", await _victim(client, keys))
+    if "{alliance_entry}" in path:
+        path = path.replace("{alliance_entry}", str(await _alliance_entry(client, keys)))
+    r = await client.request(method, path, json=body, headers=bearer(keys[name]))
+    expected = ok if ROLE_OF[name] in allowed else 403
+    assert r.status_code == expected, r.text
+    if expected == 403:
+        assert r.json()["error"] == "forbidden"
+
+
+@pytest.mark.parametrize(("method", "path", "body", "allowed", "ok"), MATRIX)
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer not-a-key"},
+        {"Authorization": "Basic dXNlcjpwdw=="},
+        {"X-API-Key": "hs_0123456789abcdef_" + "A" * 43},
+    ],
+)
+async def test_no_or_bad_key_is_401(
+    client: httpx.AsyncClient,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+    allowed: frozenset[Role],
+    ok: int,
+    headers: dict[str, str],
+) -> None:
+    path = path.replace("{victim}", "prn_x").replace("{alliance_entry}", "0")
+    r = await client.request(method, path, json=body, headers=headers)
+    assert r.status_code == 401
+    assert r.json()["error"] == "not_authenticated"
+    assert r.headers["www-authenticate"] == "Bearer"
+
+
+async def test_revoked_key_stops_working_at_once(
+    client: httpx.AsyncClient, keys: dict[str, str]
+) -> None:
+    admin = bearer(keys["demo admin"])
+    created = await client.post(
+        "/v1/principals", json={"name": "t", "role": "analyst"}, headers=admin
+    )
+    key, pid = created.json()["api_key"], created.json()["principal"]["id"]
+    assert (await client.get("/v1/whoami", headers=bearer(key))).status_code == 200
+    assert (await client.delete(f"/v1/principals/{pid}", headers=admin)).status_code == 200
+    assert (await client.get("/v1/whoami", headers=bearer(key))).status_code == 401
+    assert (await client.delete(f"/v1/principals/{pid}", headers=admin)).status_code == 404
+
+
+async def test_key_is_shown_once_and_stored_only_as_a_hash(
+    client: httpx.AsyncClient, keys: dict[str, str], app: FastAPI
+) -> None:
+    admin = bearer(keys["demo admin"])
+    created = await client.post(
+        "/v1/principals", json={"name": "t", "role": "auditor"}, headers=admin
+    )
+    key = created.json()["api_key"]
+    listing = await client.get("/v1/principals", headers=admin)
+    assert key not in listing.text and "key_hash" not in listing.text
+    graph = app.state.runtime.graph
+    async with graph.driver.session() as s:
+        stored = await (await s.run("MATCH (p:Principal) RETURN properties(p) AS p")).data()
+    assert all(key not in str(row["p"]) for row in stored)
+
+
+async def test_institution_scope_on_ledger_entries(
+    client: httpx.AsyncClient, keys: dict[str, str]
+) -> None:
+    """A clinic's system sees its own entries and alliance entries, not another clinic's, and
+    the refusal names no institution and shows none of its data."""
+    admin = bearer(keys["demo admin"])
+    size = (await client.get("/v1/ledger/checkpoint", headers=admin)).json()["checkpoint"]["size"]
+    own = bearer(keys["clinic-b records"])
+    seen = {"own": 0, "other": 0}
+    for seq in range(size):
+        entry = (await client.get(f"/v1/ledger/entries/{seq}", headers=admin)).json()["entry"]
+        r = await client.get(f"/v1/ledger/entries/{seq}", headers=own)
+        if entry["institution"] in (None, "clinic-b"):
+            assert r.status_code == 200
+            seen["own"] += 1
+        else:
+            assert r.status_code == 403
+            assert entry["institution"] not in r.text
+            assert entry["payload"]["id"] not in r.text
+            seen["other"] += 1
+    assert seen["own"] and seen["other"]
+
+
+async def test_institution_bound_roles_need_an_institution(
+    client: httpx.AsyncClient, keys: dict[str, str]
+) -> None:
+    admin = bearer(keys["demo admin"])
+    r = await client.post(
+        "/v1/principals", json={"name": "x", "role": "institution_system"}, headers=admin
+    )
+    assert r.status_code == 422
+    r = await client.post(
+        "/v1/principals",
+        json={"name": "x", "role": "institution_system", "institution": "nowhere"},
+        headers=admin,
+    )
+    assert r.status_code == 422
+    assert "nowhere" in r.json()["detail"]
+
+
+async def test_whoami_shows_role_and_scope(client: httpx.AsyncClient, keys: dict[str, str]) -> None:
+    r = await client.get("/v1/whoami", headers=bearer(keys["clinic-c records"]))
+    assert r.json()["role"] == "institution_system"
+    assert r.json()["institution"] == INSTITUTION_OF["clinic-c records"] == "clinic-c"

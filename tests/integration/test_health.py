@@ -1,0 +1,75 @@
+"""/v1/health while Neo4j is up, down, and back — through a proxy the test can cut."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from urllib.parse import urlparse
+
+import httpx
+import pytest
+
+from kgservice.app import create_app
+from kgservice.graph.database import Graph
+from kgservice.settings import Neo4jSettings, Settings
+from tests.integration.tcpproxy import TcpProxy
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def proxy(settings: Settings) -> AsyncIterator[TcpProxy]:
+    port = urlparse(settings.neo4j_uri).port or 7687
+    p = TcpProxy(port)
+    await p.start()
+    yield p
+    await p.stop()
+
+
+def _through(settings: Settings, proxy: TcpProxy) -> Settings:
+    neo4j = Neo4jSettings(
+        **{**settings.neo4j.model_dump(), "uri": f"bolt://127.0.0.1:{proxy.port}"},
+    )
+    return settings.model_copy(update={"neo4j": neo4j})
+
+
+async def test_health_reports_the_neo4j_version(client: httpx.AsyncClient) -> None:
+    r = await client.get("/v1/health")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "ok"
+    assert body["neo4j"]["version"].startswith("5.26")
+    assert body["neo4j"]["edition"] == "community"
+
+
+async def test_health_is_503_while_neo4j_is_down_and_recovers(
+    settings: Settings, graph: Graph, proxy: TcpProxy
+) -> None:
+    app = create_app(_through(settings, proxy))
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t"
+        ) as c:
+            assert (await c.get("/v1/health")).status_code == 200
+            await proxy.stop()
+            down = await c.get("/v1/health")
+            assert down.status_code == 503
+            assert down.json()["error"] == "graph_unavailable"
+            assert "Traceback" not in down.text
+            await proxy.start()
+            assert (await c.get("/v1/health")).status_code == 200
+
+
+async def test_service_starts_while_neo4j_is_down_and_creates_its_schema_later(
+    settings: Settings, graph: Graph, proxy: TcpProxy
+) -> None:
+    await proxy.stop()
+    app = create_app(_through(settings, proxy))
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t"
+        ) as c:
+            assert (await c.get("/v1/health")).status_code == 503
+            await proxy.start()
+            r = await c.get("/v1/health")
+            assert r.status_code == 200
+            assert app.state.runtime.schema_ready

@@ -1,0 +1,52 @@
+"""Settings refuse placeholders outside development and honour NEO4J_URI."""
+
+from __future__ import annotations
+
+import pytest
+
+from kgservice.settings import DEV_NEO4J_PASSWORD, Environment, Settings
+
+
+def test_development_defaults_use_the_local_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("NEO4J_URI", "HS_NEO4J__URI", "HS_ENVIRONMENT", "HS_LOCAL_NEO4J__BOLT_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    s = Settings()
+    assert s.environment is Environment.development
+    assert s.uses_local_neo4j
+    assert s.neo4j_uri == "bolt://127.0.0.1:7687"
+
+
+@pytest.mark.parametrize("password", ["", "neo4j", "changeme", DEV_NEO4J_PASSWORD])
+def test_production_refuses_placeholder_passwords(
+    monkeypatch: pytest.MonkeyPatch, password: str
+) -> None:
+    monkeypatch.setenv("HS_ENVIRONMENT", "production")
+    monkeypatch.setenv("HS_NEO4J__PASSWORD", password)
+    monkeypatch.setenv("HS_LEDGER__SIGNING_KEY", "22" * 32)
+    with pytest.raises(ValueError, match="placeholder"):
+        Settings()
+
+
+def test_production_accepts_real_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HS_ENVIRONMENT", "production")
+    monkeypatch.setenv("HS_NEO4J__PASSWORD", "s3cret-from-the-vault")
+    monkeypatch.setenv("HS_LEDGER__SIGNING_KEY", "22" * 32)
+    assert Settings().environment is Environment.production
+
+
+def test_conventional_neo4j_variables_select_an_external_server(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NEO4J_URI", "neo4j://db.example:7687")
+    monkeypatch.setenv("NEO4J_USERNAME", "shield")
+    monkeypatch.setenv("NEO4J_PASSWORD", "pw-from-env")
+    s = Settings()
+    assert not s.uses_local_neo4j
+    assert s.neo4j_uri == "neo4j://db.example:7687"
+    assert s.neo4j.user == "shield"
+    assert s.neo4j.password.get_secret_value() == "pw-from-env"
+
+
+def test_secrets_do_not_appear_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HS_NEO4J__PASSWORD", "very-secret-value")
+    assert "very-secret-value" not in repr(Settings())
