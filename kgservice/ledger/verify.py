@@ -50,6 +50,7 @@ class Report:
 class _Scan:
     roots: list[bytes] = field(default_factory=list)
     heads: list[Checkpoint] = field(default_factory=list)
+    signed: dict[int, bool] = field(default_factory=dict)  # signature checks already made
 
 
 async def verify_ledger(
@@ -78,13 +79,10 @@ async def verify_ledger(
                 report.fail(seq, f"entry {seq}: its signed tree head does not verify")
                 return report
 
-    targets: list[tuple[str, Checkpoint]] = []
     if count:
-        targets.append(("the latest signed head", scan.heads[-1]))
+        _locate_rewrite("the latest signed head", scan.heads[-1], scan, public, report)
     if checkpoint is not None:
-        targets.append(("the checkpoint", checkpoint))
-    for name, target in targets:
-        _check_target(name, target, scan, public, report)
+        _check_kept(checkpoint, scan, public, report)
     return report
 
 
@@ -122,26 +120,32 @@ async def _scan(fetch: FetchBatch, origin: str, report: Report) -> _Scan:
 
 def _signed(scan: _Scan, seq: int, public: Ed25519PublicKey, report: Report) -> bool:
     """Does the signature stored with entry ``seq`` sign the *recomputed* root?"""
-    report.signatures_checked += 1
-    stored = scan.heads[seq]
-    recomputed = Checkpoint(
-        stored.origin, stored.size, scan.roots[seq], stored.time, stored.key_id, stored.signature
-    )
-    return recomputed.verify(public)
+    if seq not in scan.signed:
+        report.signatures_checked += 1
+        stored = scan.heads[seq]
+        recomputed = Checkpoint(
+            stored.origin, stored.size, scan.roots[seq], stored.time, stored.key_id,
+            stored.signature,
+        )  # fmt: skip
+        scan.signed[seq] = recomputed.verify(public)
+    return scan.signed[seq]
 
 
-def _check_target(
+def _check_kept(kept: Checkpoint, scan: _Scan, public: Ed25519PublicKey, report: Report) -> None:
+    """Compare the log with a checkpoint kept outside the database."""
+    count = len(scan.roots)
+    if not kept.verify(public):
+        report.fail(None, f"the checkpoint is not signed by the ledger key {key_id(public)}")
+    elif kept.size > count:
+        report.fail(count, f"entries from {count} are missing: the checkpoint covers {kept.size}")
+    elif kept.size:
+        _locate_rewrite("the checkpoint", kept, scan, public, report)
+
+
+def _locate_rewrite(
     name: str, target: Checkpoint, scan: _Scan, public: Ed25519PublicKey, report: Report
 ) -> None:
-    count = len(scan.roots)
-    if target.key_id != key_id(public) or not target.verify(public):
-        report.fail(None, f"{name} is not signed by the ledger key {key_id(public)}")
-        return
-    if target.size > count:
-        report.fail(count, f"entries from {count} are missing: {name} covers {target.size} entries")
-        return
-    if target.size == 0:
-        return
+    """If the log at ``target.size`` is not the signed one, name the first rewritten entry."""
     if scan.roots[target.size - 1] == target.root and _signed(
         scan, target.size - 1, public, report
     ):

@@ -45,18 +45,18 @@ async def test_health_is_503_while_neo4j_is_down_and_recovers(
     settings: Settings, graph: Graph, proxy: TcpProxy
 ) -> None:
     app = create_app(_through(settings, proxy))
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://t"
-        ) as c:
-            assert (await c.get("/v1/health")).status_code == 200
-            await proxy.stop()
-            down = await c.get("/v1/health")
-            assert down.status_code == 503
-            assert down.json()["error"] == "graph_unavailable"
-            assert "Traceback" not in down.text
-            await proxy.start()
-            assert (await c.get("/v1/health")).status_code == 200
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,
+    ):
+        assert (await c.get("/v1/health")).status_code == 200
+        await proxy.stop()
+        down = await c.get("/v1/health")
+        assert down.status_code == 503
+        assert down.json()["error"] == "graph_unavailable"
+        assert "Traceback" not in down.text
+        await proxy.start()
+        assert (await c.get("/v1/health")).status_code == 200
 
 
 async def test_service_starts_while_neo4j_is_down_and_creates_its_schema_later(
@@ -64,12 +64,12 @@ async def test_service_starts_while_neo4j_is_down_and_creates_its_schema_later(
 ) -> None:
     await proxy.stop()
     app = create_app(_through(settings, proxy))
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://t"
-        ) as c:
-            assert (await c.get("/v1/health")).status_code == 503
-            await proxy.start()
-            r = await c.get("/v1/health")
-            assert r.status_code == 200
-            assert app.state.runtime.schema_ready
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,
+    ):
+        assert (await c.get("/v1/health")).status_code == 503
+        await proxy.start()
+        r = await c.get("/v1/health")
+        assert r.status_code == 200
+        assert app.state.runtime.schema_ready

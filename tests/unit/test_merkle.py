@@ -75,7 +75,7 @@ def test_roots_match_the_published_vectors(size: int) -> None:
 
 
 def test_empty_root_and_prefixes() -> None:
-    assert merkle.EMPTY_ROOT == hashlib.sha256(b"").digest()
+    assert hashlib.sha256(b"").digest() == merkle.EMPTY_ROOT
     assert merkle.leaf_hash(b"") == hashlib.sha256(b"\x00").digest()
     assert merkle.node_hash(b"a", b"b") == hashlib.sha256(b"\x01ab").digest()
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import SecretStr
 
 from kgservice.ledger.signing import (
     Checkpoint,
@@ -65,9 +66,9 @@ def test_key_file_is_private_and_loads(tmp_path: Path) -> None:
 
 
 def test_seed_in_hex_is_accepted_and_bad_seed_rejected() -> None:
-    good = Settings(ledger=LedgerSettings(signing_key="11" * 32))  # type: ignore[arg-type]
+    good = Settings(ledger=LedgerSettings(signing_key=SecretStr("11" * 32)))
     assert len(load_signer(good).key_id) == 16
-    bad = Settings(ledger=LedgerSettings(signing_key="xyz"))  # type: ignore[arg-type]
+    bad = Settings(ledger=LedgerSettings(signing_key=SecretStr("xyz")))
     with pytest.raises(SigningKeyError, match="32-byte seed"):
         load_signer(bad)
 
@@ -82,5 +83,5 @@ def test_production_without_key_is_refused_at_settings_time() -> None:
     with pytest.raises(ValueError, match="SIGNING_KEY"):
         Settings(
             environment=Environment.production,
-            neo4j=Neo4jSettings(password="a-real-secret-pw"),  # type: ignore[arg-type]
+            neo4j=Neo4jSettings(password=SecretStr("a-real-secret-pw")),
         )

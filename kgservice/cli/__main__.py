@@ -1,0 +1,5 @@
+"""`python -m kgservice.cli` is the same as `shield`."""
+
+from kgservice.cli.main import app
+
+app()
