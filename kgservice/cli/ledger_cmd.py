@@ -8,12 +8,23 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from neo4j import READ_ACCESS
+from neo4j.exceptions import DriverError, Neo4jError
 
-from kgservice.cli.context import fail, graph_session, ledger_from_settings, out, print_json
+from kgservice.cli.context import (
+    fail,
+    graph_session,
+    ledger_from_settings,
+    out,
+    print_json,
+    settings,
+)
 from kgservice.cli.exit_codes import Exit
+from kgservice.graph.database import create_sync_driver
 from kgservice.ledger import repository as repo
 from kgservice.ledger.signing import Checkpoint, generate_key_file, key_id, public_from_b64
-from kgservice.ledger.verify import Report, verify_ledger
+from kgservice.ledger.verify import BATCH, Report, verify_ledger
 
 app = typer.Typer(help="Verify the ledger, export signed checkpoints, make signing keys.")
 
@@ -24,6 +35,29 @@ def _read_checkpoint(path: Path) -> tuple[Checkpoint, str]:
         return Checkpoint.from_json(data), str(data["public_key"])
     except (OSError, ValueError, KeyError) as e:
         fail(f"cannot read checkpoint {path}: {e}", Exit.usage)
+
+
+def _verify(
+    public: Ed25519PublicKey, origin: str, kept: Checkpoint | None, every_signature: bool
+) -> Report:
+    cfg = settings()
+    try:
+        with (
+            create_sync_driver(cfg) as driver,
+            driver.session(
+                database=cfg.neo4j.database, fetch_size=BATCH, default_access_mode=READ_ACCESS
+            ) as session,
+        ):
+            head = session.execute_read(repo.read_head_sync)
+
+            def fetch(start: int, limit: int) -> list[dict[str, Any]]:
+                return session.execute_read(repo.entries_from_sync, start, limit)
+
+            return verify_ledger(fetch, head, public, origin, kept, every_signature)
+    except (DriverError, Neo4jError, OSError) as e:
+        fail(f"cannot read the ledger from {cfg.neo4j_uri}: {e}", Exit.environment)
+    except LookupError as e:
+        fail(str(e), Exit.environment)
 
 
 def _report_json(report: Report) -> dict[str, Any]:
@@ -56,16 +90,7 @@ def verify(
         signer = ledger_from_settings().signer
         kept, public, origin = None, signer.public, signer.origin
 
-    async def run() -> Report:
-        async with graph_session() as graph:
-            head = await graph.read(repo.read_head)
-
-            async def fetch(start: int, limit: int) -> list[dict[str, Any]]:
-                return await graph.read(repo.entries_from, start, limit)
-
-            return await verify_ledger(fetch, head, public, origin, kept, every_signature)
-
-    report = asyncio.run(run())
+    report = _verify(public, origin, kept, every_signature)
     if fmt == "json":
         print_json(_report_json(report))
     elif report.ok:

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Concatenate, ParamSpec, TypeVar
 
 import neo4j
-from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
+from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction, Driver, GraphDatabase
 from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
 from kgservice.errors import GraphUnavailable
@@ -33,6 +33,16 @@ def create_driver(settings: Settings) -> AsyncDriver:
         auth=(settings.neo4j.user, settings.neo4j.password.get_secret_value()),
         connection_timeout=settings.neo4j.connect_timeout_s,
         max_transaction_retry_time=10.0,
+        notifications_min_severity="OFF",
+    )
+
+
+def create_sync_driver(settings: Settings) -> Driver:
+    """A blocking driver, for batch tools outside the service (``shield ledger verify``)."""
+    return GraphDatabase.driver(
+        settings.neo4j_uri,
+        auth=(settings.neo4j.user, settings.neo4j.password.get_secret_value()),
+        connection_timeout=settings.neo4j.connect_timeout_s,
         notifications_min_severity="OFF",
     )
 

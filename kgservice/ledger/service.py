@@ -152,13 +152,14 @@ class Ledger:
 
     async def prove_entry(self, tx: AsyncManagedTransaction, seq: int) -> ProvenEntry:
         """Entry ``seq`` with its inclusion proof against the latest checkpoint."""
-        latest = await self.checkpoint(tx)
-        if latest is None or not 0 <= seq < latest.size:
+        head, row = await repo.head_and_entry(tx, seq)
+        size = int(head["size"])
+        if not 0 <= seq < size:
             raise NotFound(f"no ledger entry {seq}")
-        row = await repo.get_entry(tx, seq)
         if row is None:
             raise LedgerDamaged(f"ledger entry {seq} is missing")
-        proof = await self._hashes(tx, merkle.inclusion_ranges(seq, latest.size))
+        latest = checkpoint_from_row(head, self.signer.origin, size)
+        proof = await self._hashes(tx, merkle.inclusion_ranges(seq, size))
         return ProvenEntry(entry_from_row(row), bytes.fromhex(row["leaf_hash"]), latest, proof)
 
     async def prove_consistency(

@@ -14,17 +14,17 @@ have the key to re-sign it. The search is binary, so a clean ledger costs two si
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from kgservice.ledger import merkle, tree
-from kgservice.ledger.service import checkpoint_from_row, entry_from_row
-from kgservice.ledger.signing import Checkpoint, key_id
+from kgservice.ledger.service import entry_from_row
+from kgservice.ledger.signing import Checkpoint, key_id, unb64
 
-FetchBatch = Callable[[int, int], Awaitable[list[dict[str, Any]]]]
+FetchBatch = Callable[[int, int], list[dict[str, Any]]]
 BATCH = 5000
 
 
@@ -48,12 +48,14 @@ class Report:
 
 @dataclass(slots=True)
 class _Scan:
+    origin: str
     roots: list[bytes] = field(default_factory=list)
-    heads: list[Checkpoint] = field(default_factory=list)
+    # (time, key id, signature) stored with each entry: its signed tree head, decoded on demand.
+    signed_heads: list[tuple[str, str, str]] = field(default_factory=list)
     signed: dict[int, bool] = field(default_factory=dict)  # signature checks already made
 
 
-async def verify_ledger(
+def verify_ledger(
     fetch: FetchBatch,
     head: dict[str, Any],
     public: Ed25519PublicKey,
@@ -63,7 +65,7 @@ async def verify_ledger(
 ) -> Report:
     """Verify the stored log given a batch reader ``fetch(start, limit)`` and the stored head."""
     report = Report()
-    scan = await _scan(fetch, origin, report)
+    scan = _scan(fetch, origin, report)
     count = len(scan.roots)
     report.size = count
     report.root = scan.roots[-1] if scan.roots else merkle.EMPTY_ROOT
@@ -80,18 +82,20 @@ async def verify_ledger(
                 return report
 
     if count:
-        _locate_rewrite("the latest signed head", scan.heads[-1], scan, public, report)
+        _locate_rewrite(
+            "the latest signed head", _stored_head(scan, count - 1), scan, public, report
+        )
     if checkpoint is not None:
         _check_kept(checkpoint, scan, public, report)
     return report
 
 
-async def _scan(fetch: FetchBatch, origin: str, report: Report) -> _Scan:
-    scan = _Scan()
+def _scan(fetch: FetchBatch, origin: str, report: Report) -> _Scan:
+    scan = _Scan(origin)
     frontier: list[bytes] = []
     expected = 0
     while True:
-        rows = await fetch(expected, BATCH)
+        rows = fetch(expected, BATCH)
         if not rows:
             return scan
         for row in rows:
@@ -114,7 +118,7 @@ async def _scan(fetch: FetchBatch, origin: str, report: Report) -> _Scan:
                 report.fail(seq, f"entry {seq}: its stored tree head does not match the log")
                 return scan
             scan.roots.append(done.root)
-            scan.heads.append(checkpoint_from_row(row, origin, seq + 1))
+            scan.signed_heads.append((row["time"], row["key_id"], row["signature"]))
             expected += 1
 
 
@@ -122,13 +126,16 @@ def _signed(scan: _Scan, seq: int, public: Ed25519PublicKey, report: Report) -> 
     """Does the signature stored with entry ``seq`` sign the *recomputed* root?"""
     if seq not in scan.signed:
         report.signatures_checked += 1
-        stored = scan.heads[seq]
-        recomputed = Checkpoint(
-            stored.origin, stored.size, scan.roots[seq], stored.time, stored.key_id,
-            stored.signature,
-        )  # fmt: skip
+        time, kid, signature = scan.signed_heads[seq]
+        recomputed = Checkpoint(scan.origin, seq + 1, scan.roots[seq], time, kid, unb64(signature))
         scan.signed[seq] = recomputed.verify(public)
     return scan.signed[seq]
+
+
+def _stored_head(scan: _Scan, seq: int) -> Checkpoint:
+    """The signed tree head stored with entry ``seq`` (its root was checked against the log)."""
+    time, kid, signature = scan.signed_heads[seq]
+    return Checkpoint(scan.origin, seq + 1, scan.roots[seq], time, kid, unb64(signature))
 
 
 def _check_kept(kept: Checkpoint, scan: _Scan, public: Ed25519PublicKey, report: Report) -> None:

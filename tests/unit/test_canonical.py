@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
+
+import rfc8785
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kgservice.ledger.canonical import Entry, Event, canonical, payload_digest
 
@@ -36,3 +41,27 @@ def test_moving_an_entry_changes_its_leaf() -> None:
     event = Event("x", "a", {})
     t = "2026-11-29T00:00:00.000000Z"
     assert Entry.place(event, 1, t).leaf_data() != Entry.place(event, 2, t).leaf_data()
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**60), 2**60) | st.floats(allow_nan=False,
+    allow_infinity=False) | st.text(),
+    lambda children: st.lists(children, max_size=5)
+    | st.dictionaries(st.text(max_size=6), children, max_size=5),
+    max_leaves=25,
+)  # fmt: skip
+
+
+@given(JSON)
+def test_fast_path_agrees_with_the_reference_jcs_encoder(value: Any) -> None:
+    try:
+        expected = rfc8785.dumps(value)
+    except (rfc8785.CanonicalizationError, UnicodeEncodeError):
+        return  # not representable in JCS (e.g. lone surrogates, out-of-range integers)
+    assert canonical(value) == expected
+
+
+def test_keys_outside_the_bmp_sort_by_utf16_code_units() -> None:
+    value = {"\U0001f600": 1, "\ufb01": 2}  # U+1F600 is D83D DE00 in UTF-16: sorts first
+    assert canonical(value) == rfc8785.dumps(value)
+    assert canonical(value).startswith('{"\U0001f600"'.encode())

@@ -1,0 +1,42 @@
+# The two commands of the README:
+#   make run    set up, start Neo4j, seed the diabetes-alliance demo, serve on 127.0.0.1:8000
+#   make test   set up, lint and type-check, start a separate test Neo4j, run every test
+# With NEO4J_URI set, that server is used and no local Neo4j is started.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Tests get their own server instance (own data and port): they wipe its database per test.
+TEST_ENV := HS_LOCAL_NEO4J__HOME=$(CURDIR)/.neo4j/test HS_LOCAL_NEO4J__BOLT_PORT=7688
+
+.PHONY: install run test lint neo4j-stop bench
+
+$(BIN)/shield: pyproject.toml
+	scripts/bootstrap
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+install: $(BIN)/shield
+
+run: install
+	@if [ -z "$$NEO4J_URI" ]; then $(BIN)/shield neo4j start; fi
+	$(BIN)/shield demo
+	$(BIN)/shield serve --host 127.0.0.1 --port 8000
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
+	@if [ -z "$$NEO4J_URI" ]; then $(TEST_ENV) $(BIN)/shield neo4j start; fi
+	$(TEST_ENV) $(BIN)/pytest
+
+neo4j-stop: install
+	-$(BIN)/shield neo4j stop
+	-$(TEST_ENV) $(BIN)/shield neo4j stop
+
+bench: install
+	@if [ -z "$$NEO4J_URI" ]; then $(TEST_ENV) $(BIN)/shield neo4j start; fi
+	$(TEST_ENV) $(BIN)/python -m bench.ledger
