@@ -28,6 +28,9 @@ class Runtime:
         """The graph, with the schema ensured once. If Neo4j was down when the service started,
         this is where the schema gets created once it is back (raises 503 until then)."""
         if not self.schema_ready:
+            # Probe first: a down server fails this at once, whereas the schema writes would
+            # spend the driver's whole retry budget before giving up.
+            await self.graph.server_info()
             async with self._schema_lock:
                 if not self.schema_ready:
                     await ensure_schema(self.graph)

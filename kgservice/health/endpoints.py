@@ -27,6 +27,6 @@ class Health(BaseModel):
 @router.get("/v1/health", responses=responses(GraphUnavailable))
 async def health(runtime: RuntimeDep) -> Health:
     """200 with the Neo4j version when the graph is usable; 503 while it is not."""
-    graph = await runtime.ready_graph()
-    info = await graph.server_info()
+    info = await runtime.graph.server_info()
+    await runtime.ready_graph()
     return Health(status="ok", service_version=__version__, neo4j=Neo4jInfo(**info))

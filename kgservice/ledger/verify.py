@@ -53,6 +53,7 @@ class _Scan:
     # (time, key id, signature) stored with each entry: its signed tree head, decoded on demand.
     signed_heads: list[tuple[str, str, str]] = field(default_factory=list)
     signed: dict[int, bool] = field(default_factory=dict)  # signature checks already made
+    frontier: list[bytes] = field(default_factory=list)
 
 
 def verify_ledger(
@@ -75,6 +76,11 @@ def verify_ledger(
     head_size = int(head.get("size") or 0)
     if head_size != count:
         report.fail(min(head_size, count), f"the head says {head_size} entries; found {count}")
+    elif list(head.get("frontier") or []) != [h.hex() for h in scan.frontier] or (
+        count and head.get("root") != report.root.hex()
+    ):
+        # Appends build on the head's tree state: a forged one would corrupt every later entry.
+        report.fail(count, "the ledger head's tree state does not match the entries")
     if every_signature:
         for seq in range(count):
             if not _signed(scan, seq, public, report):
@@ -92,7 +98,6 @@ def verify_ledger(
 
 def _scan(fetch: FetchBatch, origin: str, report: Report) -> _Scan:
     scan = _Scan(origin)
-    frontier: list[bytes] = []
     expected = 0
     while True:
         rows = fetch(expected, BATCH)
@@ -104,12 +109,15 @@ def _scan(fetch: FetchBatch, origin: str, report: Report) -> _Scan:
                 what = "is missing" if seq > expected else "appears twice"
                 report.fail(expected, f"entry {min(seq, expected)} {what}")
                 return scan
-            entry = entry_from_row(row)
-            leaf = merkle.leaf_hash(entry.leaf_data())
+            try:
+                leaf = merkle.leaf_hash(entry_from_row(row).leaf_data())
+            except (KeyError, TypeError, ValueError):
+                report.fail(seq, f"entry {seq}: its stored fields are unreadable")
+                return scan
             if leaf.hex() != row.get("leaf_hash"):
                 report.fail(seq, f"entry {seq}: its content does not match its leaf hash")
                 return scan
-            frontier, (done,) = tree.append(frontier, seq, [leaf])
+            scan.frontier, (done,) = tree.append(scan.frontier, seq, [leaf])
             stored_subtrees = row.get("subtrees") or []
             if [h.hex() for h in done.completed] != list(stored_subtrees):
                 report.fail(seq, f"entry {seq}: its stored subtree hashes were altered")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import urlparse
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from kgservice.app import create_app
 from kgservice.graph.database import Graph
@@ -25,11 +28,20 @@ async def proxy(settings: Settings) -> AsyncIterator[TcpProxy]:
     await p.stop()
 
 
-def _through(settings: Settings, proxy: TcpProxy) -> Settings:
+@asynccontextmanager
+async def _served_through(
+    settings: Settings, proxy: TcpProxy
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """The app, connected to Neo4j through ``proxy``, and a client for it."""
     neo4j = Neo4jSettings(
         **{**settings.neo4j.model_dump(), "uri": f"bolt://127.0.0.1:{proxy.port}"},
     )
-    return settings.model_copy(update={"neo4j": neo4j})
+    app = create_app(settings.model_copy(update={"neo4j": neo4j}))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,
+    ):
+        yield app, c
 
 
 async def test_health_reports_the_neo4j_version(client: httpx.AsyncClient) -> None:
@@ -44,11 +56,7 @@ async def test_health_reports_the_neo4j_version(client: httpx.AsyncClient) -> No
 async def test_health_is_503_while_neo4j_is_down_and_recovers(
     settings: Settings, graph: Graph, proxy: TcpProxy
 ) -> None:
-    app = create_app(_through(settings, proxy))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,
-    ):
+    async with _served_through(settings, proxy) as (_, c):
         assert (await c.get("/v1/health")).status_code == 200
         await proxy.stop()
         down = await c.get("/v1/health")
@@ -63,12 +71,10 @@ async def test_service_starts_while_neo4j_is_down_and_creates_its_schema_later(
     settings: Settings, graph: Graph, proxy: TcpProxy
 ) -> None:
     await proxy.stop()
-    app = create_app(_through(settings, proxy))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,
-    ):
+    async with _served_through(settings, proxy) as (app, c):
+        started = time.monotonic()
         assert (await c.get("/v1/health")).status_code == 503
+        assert time.monotonic() - started < 3, "a load balancer needs a prompt 503"
         await proxy.start()
         r = await c.get("/v1/health")
         assert r.status_code == 200

@@ -37,6 +37,21 @@ async def test_edited_payload(graph: Graph, ledger: Ledger, kept: Checkpoint) ->
     assert "content does not match" in report.problems[0]
 
 
+async def test_unreadable_entry(graph: Graph, ledger: Ledger, kept: Checkpoint) -> None:
+    await run(graph, "MATCH (e:LedgerEntry {seq: 5}) SET e.payload = 'not json'")
+    report = await verify(graph, ledger.signer, kept)
+    assert report.first_bad == 5
+    assert "unreadable" in report.problems[0]
+
+
+async def test_forged_head_state(graph: Graph, ledger: Ledger, kept: Checkpoint) -> None:
+    """A forged frontier on the head would make every later append build on a false tree."""
+    await run(graph, "MATCH (h:LedgerHead) SET h.frontier = [h.root] + h.frontier[1..]")
+    report = await verify(graph, ledger.signer, kept)
+    assert report.first_bad == SIZE
+    assert "head's tree state" in report.problems[0]
+
+
 async def test_deleted_entry(graph: Graph, ledger: Ledger, kept: Checkpoint) -> None:
     await run(graph, "MATCH (e:LedgerEntry {seq: 23}) DETACH DELETE e")
     report = await verify(graph, ledger.signer, kept)
