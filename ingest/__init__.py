@@ -1,4 +1,2 @@
-"""Record ingest pipeline: readers (FHIR, tables, OCR) → extraction → normalisation → RDF.
-
-The readers arrive with the ontology/ingest issue; this package exists now so the layout and
-packaging are settled before the first reader lands."""
+"""Record ingest: readers (JSON, FHIR, meter tables) → normalisation → RDF → grading and
+validation by the SHACL rules in ``shapes/``. The service protects and stores the result."""
