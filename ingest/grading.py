@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import cast
 from pathlib import Path
+from typing import cast
 
 import shifty
 from pyshacl import validate

@@ -1,0 +1,198 @@
+"""FHIR R4 Bundles (Patient, Observation, Condition, MedicationRequest, MedicationStatement,
+Consent), parsed with fhir.resources' R4B models — R4B (4.3) reads R4 (4.0.1) content for these
+resources unchanged. Each Patient becomes a subject; other resources join it by ``subject`` /
+``patient`` reference. Observations are recognised by LOINC code.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from fhir.resources.R4B.bundle import Bundle
+from pydantic import ValidationError
+
+from ingest.errors import IngestError
+from ingest.model import Datum, Extracted, Subject, SubjectKind
+
+READER = "fhir-r4"
+LOINC = "http://loinc.org"
+LOINC_KINDS = {
+    "1558-6": "FastingGlucose",
+    "1521-4": "PostprandialGlucose",
+    "2339-0": "RandomGlucose",
+    "2345-7": "RandomGlucose",
+    "4548-4": "HbA1c",
+    "17856-6": "HbA1c",
+    "8480-6": "SystolicPressure",
+    "8462-4": "DiastolicPressure",
+    "29463-7": "BodyWeight",
+    "33914-3": "EGFR",
+    "62238-1": "EGFR",
+    "75622-1": "HIVTest",
+}
+BLOOD_PRESSURE_PANEL = "85354-9"
+# China's resident identity card number (公民身份号码) identifier system.
+RESIDENT_ID_SYSTEMS = ("urn:oid:2.16.156.10011.1.1", "http://www.nhc.gov.cn/identifier/resident-id")
+
+
+def read(data: bytes, source: str) -> Extracted:
+    try:
+        raw = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise IngestError(source, f"not UTF-8 JSON: {e}") from None
+    if not isinstance(raw, dict) or raw.get("resourceType") != "Bundle":
+        raise IngestError(source, "a FHIR Bundle is expected (resourceType 'Bundle')")
+    try:
+        bundle = Bundle.model_validate(raw)
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise IngestError(f"{source} Bundle.{where}", first["msg"]) from None
+    subjects: dict[str, Subject] = {}
+    others: list[tuple[int, Any]] = []
+    for i, entry in enumerate(bundle.entry or []):
+        resource = entry.resource
+        if resource is None:
+            continue
+        if resource.__resource_type__ == "Patient":
+            keys = _keys(entry.fullUrl, "Patient", resource.id)
+            subject = Subject(SubjectKind.patient, f"entry[{i}]")
+            for key in keys:
+                subjects[key] = subject
+            _patient(resource, subject, f"entry[{i}].resource")
+        else:
+            others.append((i, resource))
+    if not subjects:
+        raise IngestError(source, "the Bundle has no Patient resource")
+    for i, resource in others:
+        at = f"entry[{i}].resource"
+        kind = resource.__resource_type__
+        handler = _HANDLERS.get(kind)
+        if handler is None:
+            raise IngestError(f"{source} {at}", f"resource type {kind} is not read (yet)")
+        ref = _reference(resource)
+        subject = subjects.get(ref or "")
+        if subject is None:
+            raise IngestError(f"{source} {at}", f"refers to patient '{ref}', not in the Bundle")
+        handler(resource, subject, at)
+    unique = list({id(s): s for s in subjects.values()}.values())
+    return Extracted(READER, "structured-parse", unique)
+
+
+def _keys(full_url: str | None, kind: str, rid: str | None) -> list[str]:
+    keys = [k for k in (full_url, f"{kind}/{rid}" if rid else None) if k]
+    return keys or [f"{kind}/(no id)"]
+
+
+def _reference(resource: Any) -> str | None:
+    for attr in ("subject", "patient"):
+        ref = getattr(resource, attr, None)
+        if ref is not None and ref.reference:
+            return str(ref.reference)
+    return None
+
+
+def _when(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    return None
+
+
+def _patient(p: Any, s: Subject, at: str) -> None:
+    for name in p.name or []:
+        text = name.text or "".join([name.family or "", *(name.given or [])])
+        if text:
+            s.data.append(Datum("PersonName", text, f"{at}.name"))
+            break
+    for ident in p.identifier or []:
+        if ident.value and (ident.system or "") in RESIDENT_ID_SYSTEMS:
+            s.data.append(Datum("ResidentId", ident.value, f"{at}.identifier"))
+        elif (
+            ident.value
+            and ident.type is not None
+            and any(c.code == "MR" for c in ident.type.coding or [])
+        ):
+            s.data.append(Datum("MedicalRecordNumber", ident.value, f"{at}.identifier"))
+    for t in p.telecom or []:
+        if t.system == "phone" and t.value:
+            s.data.append(Datum("PhoneNumber", t.value, f"{at}.telecom"))
+    for a in p.address or []:
+        text = a.text or "".join([a.state or "", a.city or "", a.district or "", *(a.line or [])])
+        if text:
+            s.data.append(Datum("Address", text, f"{at}.address"))
+    if p.birthDate:
+        s.data.append(Datum("BirthDate", p.birthDate.isoformat(), f"{at}.birthDate"))
+    if p.gender:
+        s.data.append(Datum("Sex", p.gender, f"{at}.gender"))
+
+
+def _loinc(concept: Any) -> str | None:
+    for c in (concept.coding if concept is not None else None) or []:
+        if c.system == LOINC and c.code:
+            return str(c.code)
+    return None
+
+
+def _observation(o: Any, s: Subject, at: str) -> None:
+    code = _loinc(o.code)
+    when = _when(o.effectiveDateTime)
+    if code == BLOOD_PRESSURE_PANEL:
+        for k, comp in enumerate(o.component or []):
+            kind = LOINC_KINDS.get(_loinc(comp.code) or "")
+            q = comp.valueQuantity
+            if kind and q is not None and q.value is not None:
+                s.data.append(Datum(kind, q.value, f"{at}.component[{k}].valueQuantity",
+                                    q.unit or q.code, when))  # fmt: skip
+        return
+    kind = LOINC_KINDS.get(code or "")
+    if kind is None:
+        raise IngestError(at, f"Observation code {code or '(none)'} is not a LOINC code read here")
+    q = o.valueQuantity
+    if q is not None and q.value is not None:
+        s.data.append(Datum(kind, q.value, f"{at}.valueQuantity", q.unit or q.code, when))
+    elif o.valueString or o.valueCodeableConcept is not None:
+        text = o.valueString or o.valueCodeableConcept.text or ""
+        s.data.append(Datum(kind, text, f"{at}.value", None, when))
+    else:
+        raise IngestError(at, "Observation has no value")
+
+
+def _condition(c: Any, s: Subject, at: str) -> None:
+    code = None
+    for coding in (c.code.coding if c.code else None) or []:
+        if coding.system and "icd-10" in coding.system.lower():
+            code = coding.code
+    text = (c.code.text if c.code else None) or code or ""
+    s.data.append(Datum("Condition", text, f"{at}.code", code=code,
+                        time=_when(c.onsetDateTime)))  # fmt: skip
+
+
+def _medication(m: Any, s: Subject, at: str) -> None:
+    concept = getattr(m, "medicationCodeableConcept", None)
+    drug = (concept.text if concept else None) or (
+        concept.coding[0].display if concept and concept.coding else None
+    )
+    dosage = getattr(m, "dosageInstruction", None) or getattr(m, "dosage", None) or []
+    text = " ".join(x for x in [drug or "", *(d.text or "" for d in dosage)] if x)
+    kind = "Prescription" if m.__resource_type__ == "MedicationRequest" else "MedicationStatement"
+    s.data.append(Datum(kind, text or "(unnamed medication)", f"{at}.medication",
+                        time=_when(getattr(m, "authoredOn", None))))  # fmt: skip
+
+
+def _consent(c: Any, s: Subject, at: str) -> None:
+    scope = c.scope.coding[0].code if c.scope and c.scope.coding else "unspecified"
+    s.data.append(Datum("ConsentStatement", f"{c.status}:{scope}", f"{at}",
+                        time=_when(c.dateTime)))  # fmt: skip
+
+
+_HANDLERS = {
+    "Observation": _observation,
+    "Condition": _condition,
+    "MedicationRequest": _medication,
+    "MedicationStatement": _medication,
+    "Consent": _consent,
+}
