@@ -25,6 +25,7 @@ COMPOUND = ("欧阳", "司马", "上官")
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英"
 AREAS = ("110105", "310104", "440305", "420106", "510107")  # 朝阳 徐汇 南山 武昌 武侯
 STREETS = ("建设路", "人民路", "解放大道", "中山路", "光明街")
+V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
@@ -107,7 +108,7 @@ def fhir_bundle(rng: random.Random) -> dict[str, Any]:
                             "type": {
                                 "coding": [
                                     {
-                                        "system": "http://terminology.hl7.org/CodeSystem/v2-0203",
+                                        "system": V2_0203,
                                         "code": "MR",
                                     }
                                 ]
@@ -253,8 +254,7 @@ def accuchek_csv(rng: random.Random) -> bytes:
 def yuwell_xlsx(rng: random.Random) -> bytes:
     kinds = {"fasting": "空腹血糖", "postprandial": "餐后血糖", "random": "随机血糖"}
     book = Workbook()
-    sheet = book.active
-    assert sheet is not None
+    sheet = book.worksheets[0]
     sheet.append(["患者ID", "患者姓名", "检测日期", "检测类型", "检测结果", "单位"])
     for uid, p, when, period, value in _readings(rng, 3, 6):
         mg = period == "random"  # this workstation reports random glucose in mg/dL
@@ -266,7 +266,7 @@ def yuwell_xlsx(rng: random.Random) -> bytes:
 
 
 def write_all(out: Path, seed: int = 20261129) -> list[Path]:
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible synthetic data, not secrets
     out.mkdir(parents=True, exist_ok=True)
     files = {
         "records.json": json.dumps(json_document(rng, 4), ensure_ascii=False, indent=2).encode(),

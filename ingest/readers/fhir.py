@@ -73,10 +73,10 @@ def read(data: bytes, source: str) -> Extracted:
         if handler is None:
             raise IngestError(f"{source} {at}", f"resource type {kind} is not read (yet)")
         ref = _reference(resource)
-        subject = subjects.get(ref or "")
-        if subject is None:
+        target = subjects.get(ref or "")
+        if target is None:
             raise IngestError(f"{source} {at}", f"refers to patient '{ref}', not in the Bundle")
-        handler(resource, subject, at)
+        handler(resource, target, at)
     unique = list({id(s): s for s in subjects.values()}.values())
     return Extracted(READER, "structured-parse", unique)
 
