@@ -14,8 +14,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ingest.grading import Grader
+from ingest.pipeline import Pipeline
+from ingest.readers.meter import load_mappings
 from kgservice import __version__
 from kgservice.auth.endpoints import router as principals_router
+from kgservice.cypher.endpoints import router as cypher_router
 from kgservice.deps import Runtime
 from kgservice.errors import ErrorBody, GraphUnavailable, NotAuthenticated, ShieldError
 from kgservice.graph.database import Graph, create_driver
@@ -25,6 +29,9 @@ from kgservice.ledger.endpoints import router as ledger_router
 from kgservice.ledger.service import Ledger
 from kgservice.ledger.signing import load_signer
 from kgservice.middleware import BodyLimit
+from kgservice.records.checking import Checker
+from kgservice.records.endpoints import router as records_router
+from kgservice.records.protection import load_protector
 from kgservice.settings import Settings, get_settings
 
 log = logging.getLogger("kgservice")
@@ -42,7 +49,8 @@ async def _shield_error(_: Request, raised: Exception) -> JSONResponse:
     if exc.status_code >= 500:
         log.warning("%s: %s", exc.code, exc.detail, exc_info=exc.__cause__)
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
-    return _error(exc.status_code, exc.code, exc.detail, headers)
+    body = {**ErrorBody(error=exc.code, detail=exc.detail).model_dump(), **exc.extra()}
+    return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
 
 async def _validation_error(_: Request, raised: Exception) -> JSONResponse:
@@ -70,8 +78,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        checker = Checker(Pipeline(Grader.from_directory(), load_mappings()))
         graph = Graph(create_driver(cfg), cfg.neo4j.database, cfg.neo4j.transaction_timeout_s)
-        runtime = Runtime(cfg, graph, Ledger(load_signer(cfg)))
+        runtime = Runtime(cfg, graph, Ledger(load_signer(cfg)), checker, load_protector(cfg))
         app.state.runtime = runtime
         try:
             await runtime.ready_graph()
@@ -94,6 +103,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
-    for router in (health_router, principals_router, institutions_router, ledger_router):
+    for router in (
+        health_router, principals_router, institutions_router, ledger_router, records_router,
+        cypher_router,
+    ):  # fmt: skip
         app.include_router(router)
     return app

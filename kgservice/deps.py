@@ -11,6 +11,8 @@ from fastapi import Depends, Request
 from kgservice.graph.database import Graph
 from kgservice.graph.schema import ensure_schema
 from kgservice.ledger.service import Ledger
+from kgservice.records.checking import Checker
+from kgservice.records.protection import Protector
 from kgservice.settings import Settings
 
 
@@ -21,6 +23,8 @@ class Runtime:
     settings: Settings
     graph: Graph
     ledger: Ledger
+    checker: Checker
+    protector: Protector
     schema_ready: bool = False
     _schema_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 

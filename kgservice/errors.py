@@ -24,6 +24,10 @@ class ShieldError(Exception):
         super().__init__(detail)
         self.detail = detail
 
+    def extra(self) -> dict[str, Any]:
+        """More of the body, for errors that list what is wrong (e.g. rule violations)."""
+        return {}
+
 
 class BadRequest(ShieldError):
     status_code = 400

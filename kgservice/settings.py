@@ -69,6 +69,24 @@ class ApiSettings(BaseModel):
     max_body_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
 
 
+class ProtectionSettings(BaseModel):
+    """Keys that protect personal data before it is stored (32 bytes each, hex)."""
+
+    # HMAC-SHA256 key shared by the alliance: the same person gets the same pseudonym everywhere.
+    pseudonym_key: SecretStr | None = None
+    # Master key from which each institution's AES-256-GCM key is derived (HKDF-SHA256).
+    encryption_key: SecretStr | None = None
+    # Development only: where the two keys are generated on first use when none are set.
+    dev_key_file: Path = REPO_ROOT / "var" / "protection-keys.json"
+
+
+class CypherSettings(BaseModel):
+    """Limits on analysts' read-only Cypher."""
+
+    timeout_s: float = Field(default=10.0, gt=0)
+    max_rows: int = Field(default=1000, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HS_", env_nested_delimiter="__", extra="ignore", frozen=True
@@ -79,6 +97,8 @@ class Settings(BaseSettings):
     local_neo4j: LocalNeo4jSettings = LocalNeo4jSettings()
     ledger: LedgerSettings = LedgerSettings()
     api: ApiSettings = ApiSettings()
+    protection: ProtectionSettings = ProtectionSettings()
+    cypher: CypherSettings = CypherSettings()
 
     @model_validator(mode="before")
     @classmethod
@@ -111,6 +131,10 @@ class Settings(BaseSettings):
             key is None or key.get_secret_value() in PLACEHOLDER_SECRETS
         ):
             problems.append("set HS_LEDGER__SIGNING_KEY_FILE or HS_LEDGER__SIGNING_KEY")
+        for name in ("pseudonym_key", "encryption_key"):
+            secret = getattr(self.protection, name)
+            if secret is None or secret.get_secret_value() in PLACEHOLDER_SECRETS:
+                problems.append(f"set HS_PROTECTION__{name.upper()} (32 bytes, hex)")
         if problems:
             raise ValueError(f"refusing to start in {self.environment}: " + "; ".join(problems))
         return self

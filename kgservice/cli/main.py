@@ -6,6 +6,7 @@ import typer
 
 from kgservice.cli import (
     demo_cmd,
+    ingest_cmd,
     institutions_cmd,
     ledger_cmd,
     neo4j_cmd,
@@ -22,5 +23,6 @@ app.add_typer(neo4j_cmd.app, name="neo4j")
 app.add_typer(principals_cmd.app, name="principals")
 app.add_typer(institutions_cmd.app, name="institutions")
 app.add_typer(ledger_cmd.app, name="ledger")
+app.add_typer(ingest_cmd.app, name="ingest")
 app.command("serve")(serve_cmd.serve)
 app.command("demo")(demo_cmd.run_demo)

@@ -18,11 +18,19 @@ CONSTRAINTS = (
     "CREATE CONSTRAINT principal_id IF NOT EXISTS FOR (p:Principal) REQUIRE p.id IS UNIQUE",
     "CREATE CONSTRAINT principal_key_id IF NOT EXISTS FOR (p:Principal) REQUIRE p.key_id IS UNIQUE",
     "CREATE CONSTRAINT institution_id IF NOT EXISTS FOR (i:Institution) REQUIRE i.id IS UNIQUE",
+    # Idempotent submissions: one Source per (institution, SHA-256 of the bytes).
+    "CREATE CONSTRAINT source_key IF NOT EXISTS FOR (s:Source) REQUIRE s.key IS UNIQUE",
+    "CREATE CONSTRAINT record_id IF NOT EXISTS FOR (r:Record) REQUIRE r.id IS UNIQUE",
+    "CREATE CONSTRAINT field_id IF NOT EXISTS FOR (f:Field) REQUIRE f.id IS UNIQUE",
+    "CREATE CONSTRAINT patient_pseudonym IF NOT EXISTS "
+    "FOR (p:Patient) REQUIRE p.pseudonym IS UNIQUE",
 )
 
 INDEXES = (
     "CREATE INDEX ledger_entry_type IF NOT EXISTS FOR (e:LedgerEntry) ON (e.type)",
     "CREATE INDEX ledger_entry_institution IF NOT EXISTS FOR (e:LedgerEntry) ON (e.institution)",
+    "CREATE INDEX field_kind IF NOT EXISTS FOR (f:Field) ON (f.kind)",
+    "CREATE INDEX contribution_institution IF NOT EXISTS FOR (c:Contribution) ON (c.institution)",
 )
 
 # The ledger head is the lock every append takes first; it must exist before the first append.

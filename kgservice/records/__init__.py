@@ -1,0 +1,1 @@
+"""Records: submission, protection, storage, reading, and the contribution log."""

@@ -1,0 +1,92 @@
+"""``POST /v1/records`` (institution systems, own institution) and ``GET /v1/records/{id}``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request, Response, status
+
+from ingest.errors import IngestError
+from ingest.pipeline import detect_format
+from kgservice.auth.access import Allow
+from kgservice.auth.models import Principal
+from kgservice.auth.roles import Role
+from kgservice.deps import GraphDep, LedgerDep, RuntimeDep
+from kgservice.errors import AUTH_ERRORS, BadRequest, ErrorBody, Forbidden, NotFound, responses
+from kgservice.records import service
+from kgservice.records.schemas import RecordOut, RejectedSubmission, SubmissionReceipt
+
+router = APIRouter(prefix="/v1/records", tags=["records"])
+
+
+class UnsupportedMedia(BadRequest):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+class Unreadable(BadRequest):
+    code = "unreadable_input"
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        **responses(*AUTH_ERRORS, Unreadable, UnsupportedMedia),
+        200: {"model": SubmissionReceipt, "description": "resubmission: the original receipt"},
+        413: {"model": ErrorBody, "description": "payload_too_large"},
+        422: {"model": RejectedSubmission, "description": "record rules violated"},
+    },
+)
+async def submit(
+    request: Request,
+    response: Response,
+    principal: Annotated[Principal, Depends(Allow(Role.institution_system))],
+    runtime: RuntimeDep,
+    graph: GraphDep,
+    ledger: LedgerDep,
+    content_type: Annotated[str | None, Header()] = None,
+    x_source_name: Annotated[str | None, Header(max_length=200)] = None,
+) -> SubmissionReceipt:
+    """Submit one file (JSON, FHIR Bundle, meter CSV or XLSX) for the caller's institution.
+
+    It is read, normalised, graded and validated; if any rule is violated nothing is stored and
+    the 422 lists every violation with its place in the file. Otherwise records, graded fields,
+    provenance, the contribution and a ledger entry are stored in one transaction."""
+    institution = principal.institution
+    if institution is None:
+        raise Forbidden("this principal is not bound to an institution")
+    data = await request.body()
+    name = x_source_name or "upload"
+    if not data:
+        raise Unreadable(f"{name}: the request body is empty")
+    try:
+        fmt = detect_format(content_type, data)
+    except IngestError as e:
+        raise UnsupportedMedia(str(e)) from None
+    try:
+        checked = await runtime.checker.check(data, fmt, name, institution)
+    except IngestError as e:
+        raise Unreadable(str(e)) from None
+    violations = service.violations_of(checked)
+    if violations:
+        raise service.RejectedRecords(violations)
+    receipt = await graph.write(
+        service.submit, ledger, runtime.protector, principal, institution, checked, fmt, name,
+        len(data),
+    )  # fmt: skip
+    if receipt.duplicate:
+        response.status_code = status.HTTP_200_OK
+    return receipt
+
+
+@router.get("/{record_id}", responses=responses(*AUTH_ERRORS, NotFound))
+async def read(
+    record_id: str,
+    principal: Annotated[Principal, Depends(Allow())],
+    runtime: RuntimeDep,
+    graph: GraphDep,
+) -> RecordOut:
+    """A record with its fields' grades and provenance. Core-private values are plaintext only
+    for the holding institution's own systems and requesters; others see the pseudonym."""
+    return await graph.read(service.read_record, runtime.protector, principal, record_id)

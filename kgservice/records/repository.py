@@ -1,0 +1,89 @@
+"""All Cypher for records, sources, fields, patients and contributions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+SOURCE_RECEIPT = "MATCH (s:Source {key: $key}) RETURN s.receipt AS receipt"
+CREATE_SOURCE = """
+MATCH (i:Institution {id: $institution})
+CREATE (s:Source {key: $key, sha256: $sha256, institution: $institution, reader: $reader,
+                  method: $method, format: $format, name: $name, size: $size,
+                  received: $received, principal: $principal})
+CREATE (s)-[:HELD_BY]->(i)
+WITH s
+OPTIONAL MATCH (p:Principal {id: $principal})
+FOREACH (_ IN CASE WHEN p IS NULL THEN [] ELSE [1] END | CREATE (s)-[:SUBMITTED_BY]->(p))
+RETURN s.key AS key
+"""
+CREATE_RECORDS = """
+MATCH (s:Source {key: $key}), (i:Institution {id: $institution})
+UNWIND $records AS r
+CREATE (rec:Record {id: r.id, kind: r.kind, institution: r.institution, received: r.received})
+CREATE (rec)-[:DERIVED_FROM]->(s), (rec)-[:HELD_BY]->(i)
+FOREACH (ps IN CASE WHEN r.patient IS NULL THEN [] ELSE [r.patient] END |
+  MERGE (p:Patient {pseudonym: ps})
+  CREATE (rec)-[:ABOUT]->(p))
+"""
+CREATE_FIELDS = """
+UNWIND $fields AS f
+MATCH (rec:Record {id: f.record_id})
+CREATE (rec)-[:HAS_FIELD]->(x:Field)
+SET x = f
+REMOVE x.record_id
+"""
+CREATE_CONTRIBUTION = """
+MATCH (s:Source {key: $key})
+CREATE (c:Contribution {source: $key, institution: $institution, time: $time, records: $records,
+                        fields: $fields, completeness: $completeness,
+                        rare_conditions: $rare_conditions, flagged: $flagged})
+CREATE (c)-[:FOR]->(s)
+"""
+SET_RECEIPT = "MATCH (s:Source {key: $key}) SET s.receipt = $receipt, s.ledger_seq = $seq"
+GET_RECORD = """
+MATCH (rec:Record {id: $id})-[:DERIVED_FROM]->(s:Source)
+OPTIONAL MATCH (rec)-[:ABOUT]->(p:Patient)
+OPTIONAL MATCH (rec)-[:HAS_FIELD]->(f:Field)
+WITH rec, s, p, f ORDER BY f.id
+RETURN rec {.*} AS record, p.pseudonym AS patient,
+       s {.sha256, .reader, .method, .format, .name, .received, .principal, .ledger_seq} AS source,
+       collect(f {.*}) AS fields
+"""
+
+
+async def source_receipt(tx: AsyncManagedTransaction, key: str) -> str | None:
+    record = await (await tx.run(SOURCE_RECEIPT, key=key)).single()
+    return None if record is None else record["receipt"]
+
+
+async def create_source(tx: AsyncManagedTransaction, **props: Any) -> None:
+    record = await (await tx.run(CREATE_SOURCE, props)).single()
+    if record is None:
+        raise LookupError(f"institution '{props['institution']}' is not registered")
+
+
+async def create_records(
+    tx: AsyncManagedTransaction, key: str, institution: str, records: list[dict[str, Any]]
+) -> None:
+    await (
+        await tx.run(CREATE_RECORDS, key=key, institution=institution, records=records)
+    ).consume()
+
+
+async def create_fields(tx: AsyncManagedTransaction, fields: list[dict[str, Any]]) -> None:
+    await (await tx.run(CREATE_FIELDS, fields=fields)).consume()
+
+
+async def create_contribution(tx: AsyncManagedTransaction, **props: Any) -> None:
+    await (await tx.run(CREATE_CONTRIBUTION, props)).consume()
+
+
+async def set_receipt(tx: AsyncManagedTransaction, key: str, receipt: str, seq: int) -> None:
+    await (await tx.run(SET_RECEIPT, key=key, receipt=receipt, seq=seq)).consume()
+
+
+async def get_record(tx: AsyncManagedTransaction, record_id: str) -> dict[str, Any] | None:
+    record = await (await tx.run(GET_RECORD, id=record_id)).single()
+    return None if record is None else dict(record)

@@ -1,0 +1,160 @@
+"""Submitting and reading records. One submission is one transaction: the source, its records,
+fields, patients, contribution and ledger entry are written together or not at all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+from ingest.grading import Finding as EngineFinding
+from ingest.pipeline import Checked
+from kgservice.auth.access import check_scope
+from kgservice.auth.models import Principal
+from kgservice.auth.roles import Role
+from kgservice.errors import NotFound, ShieldError
+from kgservice.ledger.canonical import Event, utc_now
+from kgservice.ledger.schemas import ReceiptOut
+from kgservice.ledger.service import Ledger
+from kgservice.records import repository as repo
+from kgservice.records.contribution import measure
+from kgservice.records.protection import Protector
+from kgservice.records.schemas import (
+    ContributionOut,
+    FieldOut,
+    FieldTag,
+    Finding,
+    RecordOut,
+    RecordReceipt,
+    SubmissionReceipt,
+)
+from kgservice.records.storage import rows
+
+# Roles that may see their own institution's core-private values in plaintext.
+PLAINTEXT_ROLES = frozenset({Role.institution_system, Role.requester})
+
+
+class RejectedRecords(ShieldError):
+    """The submission breaks record rules; ``violations`` names each place and rule."""
+
+    status_code = 422
+    code = "record_rules_violated"
+
+    def __init__(self, violations: list[Finding]) -> None:
+        first = violations[0]
+        super().__init__(
+            f"{len(violations)} rule violation(s); first: {first.location}: {first.rule} "
+            f"({first.message_en})"
+        )
+        self.violations = violations
+
+    def extra(self) -> dict[str, Any]:
+        return {"violations": [v.model_dump() for v in self.violations]}
+
+
+def finding_out(location: str, f: EngineFinding) -> Finding:
+    r = f.rule
+    return Finding(location=location, rule=r.id, severity=r.severity, message_zh=r.message_zh,
+                   message_en=r.message_en, article=r.article, detail=f.detail)  # fmt: skip
+
+
+def violations_of(checked: Checked) -> list[Finding]:
+    out = [finding_out(loc, f) for loc, f in checked.violations]
+    for field in checked.fields:
+        if field.grade is None and not any(x.rule.id == "R-GRADED" for x in field.findings):
+            out.append(Finding(location=field.ref.datum.location, rule="R-GRADED",
+                               severity="Violation", message_zh="字段没有唯一的分级结果",
+                               message_en="The field has no single grade", article="",
+                               detail=field.ref.datum.kind))  # fmt: skip
+    return out
+
+
+def source_key(institution: str, digest: str) -> str:
+    return f"{institution}:{digest}"
+
+
+async def submit(
+    tx: AsyncManagedTransaction,
+    ledger: Ledger,
+    protector: Protector,
+    principal: Principal,
+    institution: str,
+    checked: Checked,
+    fmt: str,
+    name: str,
+    size: int,
+) -> SubmissionReceipt:
+    """Store a checked, rule-abiding submission; a resubmission returns the original receipt."""
+    key = source_key(institution, checked.digest)
+    previous = await repo.source_receipt(tx, key)
+    if previous is not None:
+        receipt = SubmissionReceipt.model_validate_json(previous)
+        return receipt.model_copy(update={"duplicate": True})
+    received = utc_now()
+    stored = rows(protector, checked, institution, received)
+    contribution = measure(checked)
+    await repo.create_source(
+        tx, key=key, sha256=checked.digest, institution=institution,
+        reader=checked.extracted.reader, method=checked.extracted.method, format=fmt,
+        name=name, size=size, received=received, principal=principal.id,
+    )  # fmt: skip
+    await repo.create_records(tx, key, institution, stored.records)
+    await repo.create_fields(tx, stored.fields)
+    await repo.create_contribution(tx, key=key, institution=institution, time=received,
+                                   **contribution.as_json())  # fmt: skip
+    event = Event(
+        "records.ingested",
+        principal.id,
+        {"source_sha256": checked.digest, "reader": checked.extracted.reader,
+         "record_ids": [r["id"] for r in stored.records], "contribution": contribution.as_json()},
+        institution=institution,
+    )  # fmt: skip
+    (ledger_receipt,) = await ledger.append(tx, [event])
+    tags: dict[str, list[FieldTag]] = {}
+    for row in stored.fields:
+        tags.setdefault(row["record_id"], []).append(FieldTag.model_validate(row))
+    receipt = SubmissionReceipt(
+        sha256=checked.digest,
+        institution=institution,
+        reader=checked.extracted.reader,
+        received=received,
+        duplicate=False,
+        records=[RecordReceipt(id=r["id"], kind=r["kind"], patient=r["patient"],
+                               fields=tags.get(r["id"], [])) for r in stored.records],
+        warnings=[finding_out(f.ref.datum.location, x) for f in checked.fields
+                  for x in f.findings if x.rule.severity != "Violation"],
+        contribution=ContributionOut.model_validate(contribution.as_json()),
+        ledger=ReceiptOut.of(ledger_receipt),
+    )  # fmt: skip
+    await repo.set_receipt(tx, key, receipt.model_dump_json(), ledger_receipt.seq)
+    return receipt
+
+
+async def read_record(
+    tx: AsyncManagedTransaction, protector: Protector, principal: Principal, record_id: str
+) -> RecordOut:
+    found = await repo.get_record(tx, record_id)
+    if found is None:
+        raise NotFound(f"no record '{record_id}'")
+    record: dict[str, Any] = found["record"]
+    institution = str(record["institution"])
+    check_scope(principal, institution)
+    own = principal.institution == institution and principal.role in PLAINTEXT_ROLES
+    fields = []
+    for f in found["fields"]:
+        protected = "value_enc" in f
+        value = f.get("value")
+        code = f.get("code")
+        if protected and own:
+            value = protector.decrypt(institution, f["id"], f["value_enc"])
+            if f.get("code_enc"):
+                code = protector.decrypt(institution, f["id"] + ":code", f["code_enc"])
+        fields.append(FieldOut(
+            id=f["id"], kind=f["kind"], category=f["category"], level=f["level"], tier=f["tier"],
+            rule=f["rule"], location=f["location"], confidence=f["confidence"],
+            unit=f.get("unit"), code=code, time=f.get("time"), flagged=f["flagged"],
+            value=value, protected=protected, pseudonym=f.get("pseudonym"),
+        ))  # fmt: skip
+    return RecordOut(id=record["id"], kind=record["kind"], institution=institution,
+                     received=record["received"], patient=found["patient"],
+                     source=dict(found["source"]), fields=fields)  # fmt: skip

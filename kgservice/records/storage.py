@@ -1,0 +1,97 @@
+"""The deterministic mapping from a checked submission to Neo4j rows, with protection applied.
+
+Graph shape (documented in docs/graph-schema.md):
+  (:Source {key, sha256, institution, reader, method, format, name, received, principal, ...})
+  (:Record {id, kind, institution, received})-[:DERIVED_FROM]->(:Source)
+  (:Record)-[:HELD_BY]->(:Institution), (:Record)-[:ABOUT]->(:Patient {pseudonym})
+  (:Record)-[:HAS_FIELD]->(:Field {id, kind, category, level, tier, rule, location, confidence,
+                                   unit, code, time, flagged, value | value_enc, pseudonym})
+No plaintext of a core-private field is in any row: identifiers become pseudonyms and every
+core-private value becomes ciphertext.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ingest.model import Datum, Subject, SubjectKind
+from ingest.pipeline import Checked, CheckedField
+from kgservice.records.protection import Protector
+
+IDENTIFIER_KINDS = frozenset(
+    {"PersonName", "ResidentId", "PhoneNumber", "Address", "MedicalRecordNumber", "DeviceUserId",
+     "InsuranceNumber"}
+)  # fmt: skip
+# Identifiers that name a person across the alliance, strongest first. A medical record number
+# is only unique inside its institution, so it is scoped by it.
+LINKING_KINDS = ("ResidentId", "PhoneNumber", "DeviceUserId", "MedicalRecordNumber")
+CORE = "CorePrivacy"
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    records: list[dict[str, Any]]
+    fields: list[dict[str, Any]]
+
+
+def patient_pseudonym(
+    p: Protector, subject: Subject, institution: str, digest: str, index: int
+) -> str:
+    for kind in LINKING_KINDS:
+        for d in subject.data:
+            if d.kind == kind:
+                scoped = (
+                    f"{institution}:{d.value}" if kind == "MedicalRecordNumber" else str(d.value)
+                )
+                return p.pseudonym(kind, scoped)
+    # Nothing links this person to other sources: a pseudonym of its own.
+    return p.pseudonym("Unlinked", f"{institution}:{digest}:{index}")
+
+
+def _value_text(d: Datum) -> str:
+    return str(d.value)
+
+
+def field_row(p: Protector, institution: str, f: CheckedField) -> dict[str, Any]:
+    d = f.ref.datum
+    grade = f.grade
+    assert grade is not None, "ungraded fields are refused before storage"  # noqa: S101
+    row: dict[str, Any] = {
+        "id": f.ref.field_id,
+        "record_id": f.ref.record_id,
+        "kind": d.kind,
+        "category": grade.category,
+        "level": grade.level,
+        "tier": grade.tier,
+        "rule": grade.rule,
+        "location": d.location,
+        "confidence": d.confidence,
+        "unit": d.unit,
+        "code": d.code,
+        "time": d.time.isoformat() if d.time else None,
+        "flagged": any(x.rule.severity == "Warning" for x in f.findings),
+    }
+    if grade.tier == CORE:
+        row["value_enc"] = p.encrypt(institution, f.ref.field_id, _value_text(d))
+        if d.kind in IDENTIFIER_KINDS:
+            row["pseudonym"] = p.pseudonym(d.kind, _value_text(d))
+        if d.code is not None:
+            # A diagnosis code says as much as the value (a rare or special disease): encrypt it.
+            row["code"] = None
+            row["code_enc"] = p.encrypt(institution, f.ref.field_id + ":code", d.code)
+    else:
+        row["value"] = _value_text(d)
+    return row
+
+
+def rows(p: Protector, checked: Checked, institution: str, received: str) -> Rows:
+    records = []
+    for (rid, _), (i, subject) in zip(checked.records, enumerate(checked.extracted.subjects),
+                                      strict=True):  # fmt: skip
+        patient = (patient_pseudonym(p, subject, institution, checked.digest, i)
+                   if subject.kind is SubjectKind.patient else None)  # fmt: skip
+        records.append({"id": rid, "kind": subject.kind.value, "institution": institution,
+                        "received": received, "patient": patient})  # fmt: skip
+    fields = [field_row(p, institution, f) for f in checked.fields]
+    return Rows(records, fields)
