@@ -103,7 +103,7 @@ _SEPARATORS = re.compile(r"[\s\-()（）]")
 def phone(raw: str) -> str:
     """Mobile numbers as 11 digits; landlines as area code, hyphen, number."""
     text = raw.strip()
-    landline = re.match(r"^(0\d{2,3})[\s\-]+(.+)$", text)
+    landline = re.match(r"^(0[1-9]\d{1,2})[\s\-]+(.+)$", text)
     if landline:
         return f"{landline.group(1)}-{_SEPARATORS.sub('', landline.group(2))}"
     digits = _SEPARATORS.sub("", text)

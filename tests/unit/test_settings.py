@@ -31,6 +31,8 @@ def test_production_accepts_real_secrets(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("HS_ENVIRONMENT", "production")
     monkeypatch.setenv("HS_NEO4J__PASSWORD", "s3cret-from-the-vault")
     monkeypatch.setenv("HS_LEDGER__SIGNING_KEY", "22" * 32)
+    monkeypatch.setenv("HS_PROTECTION__PSEUDONYM_KEY", "33" * 32)
+    monkeypatch.setenv("HS_PROTECTION__ENCRYPTION_KEY", "44" * 32)
     assert Settings().environment is Environment.production
 
 

@@ -1,0 +1,81 @@
+"""The rule-case manifest (``shapes/cases.toml``): each case and whether its rule fires.
+
+Shared by the tests and, later, `shield rules test`, so stewards and CI run the same thing.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from rdflib import Graph, URIRef
+
+from ingest.grading import Grader
+from ingest.model import Datum, Extracted, Subject, SubjectKind
+from ingest.rdf import HS, build
+
+CASES_FILE = Path(__file__).resolve().parent.parent / "shapes" / "cases.toml"
+DIGEST = "0" * 64
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    rule: str
+    fires: bool
+    record: str
+    field: dict[str, Any] | None
+    turtle: str | None
+    grade: tuple[str, int, str] | None
+
+    @property
+    def name(self) -> str:
+        return f"{self.rule}-{'fires' if self.fires else 'quiet'}"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    fired: bool
+    grade: tuple[str, int, str] | None
+    findings: frozenset[tuple[str, str]]  # (focus, rule id), for comparing engines
+
+
+def load_cases(path: Path = CASES_FILE) -> list[Case]:
+    data = tomllib.loads(path.read_text("utf-8"))
+    cases = []
+    for c in data["case"]:
+        grade = (
+            (str(c["grade"][0]), int(c["grade"][1]), str(c["grade"][2])) if "grade" in c else None
+        )
+        cases.append(Case(c["rule"], bool(c["fires"]), c.get("record", "PatientRecord"),
+                          c.get("field"), c.get("turtle"), grade))  # fmt: skip
+    return cases
+
+
+def _graph(case: Case) -> Graph:
+    if case.turtle is not None:
+        return Graph().parse(data=case.turtle, format="turtle")
+    assert case.field is not None, f"{case.name}: needs `field` or `turtle`"  # noqa: S101
+    f = case.field
+    value = Decimal(f["value"]) if "unit" in f else f["value"]
+    time = datetime.fromisoformat(f["time"]) if "time" in f else None
+    datum = Datum(f["kind"], value, "case", f.get("unit"), time, f.get("code"),
+                  float(f.get("confidence", 1.0)))  # fmt: skip
+    subject = Subject(SubjectKind(case.record), "case", [datum])
+    g, _, _ = build(Extracted("case", "case", [subject]), "case", DIGEST)
+    return g
+
+
+def run_case(case: Case, grader: Grader) -> Outcome:
+    g = _graph(case)
+    findings = grader.grade(g)
+    found = frozenset((str(x.focus), x.rule.id) for x in findings)
+    if case.rule.startswith("G-"):
+        fields = [s for s in g.subjects(HS.inRecord) if isinstance(s, URIRef)]
+        grade = Grader.grade_of(g, fields[0]) if fields else None
+        fired = grade is not None and grade.rule == case.rule
+        return Outcome(fired, (grade.category, grade.level, grade.tier) if grade else None, found)
+    return Outcome(any(rule == case.rule for _, rule in found), None, found)
