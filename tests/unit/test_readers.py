@@ -103,7 +103,8 @@ def test_xlsx_with_a_bad_unit_names_row_and_column(pipeline: Pipeline) -> None:
 
 
 def _doc() -> dict[str, Any]:
-    return json.loads((SAMPLES / "records.json").read_text("utf-8"))
+    doc: dict[str, Any] = json.loads((SAMPLES / "records.json").read_text("utf-8"))
+    return doc
 
 
 def test_json_unknown_key_and_wrong_type_are_named() -> None:
@@ -124,7 +125,7 @@ def test_json_unknown_key_and_wrong_type_are_named() -> None:
 def test_invalid_fhir_is_named() -> None:
     bundle = json.loads((SAMPLES / "bundle.fhir.json").read_text("utf-8"))
     bundle["entry"][1]["resource"]["status"] = 42
-    with pytest.raises(IngestError, match="Bundle.entry"):
+    with pytest.raises(IngestError, match=r"Bundle\.entry"):
         fhir.read(json.dumps(bundle).encode(), "b.json")
     with pytest.raises(IngestError, match="a FHIR Bundle is expected"):
         fhir.read(b'{"resourceType": "Patient"}', "b.json")
