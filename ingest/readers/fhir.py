@@ -58,24 +58,24 @@ def read(data: bytes, source: str) -> Extracted:
             continue
         if resource.__resource_type__ == "Patient":
             keys = _keys(entry.fullUrl, "Patient", resource.id)
-            subject = Subject(SubjectKind.patient, f"entry[{i}]")
+            subject = Subject(SubjectKind.patient, f"{source} entry[{i}]")
             for key in keys:
                 subjects[key] = subject
-            _patient(resource, subject, f"entry[{i}].resource")
+            _patient(resource, subject, f"{source} entry[{i}].resource")
         else:
             others.append((i, resource))
     if not subjects:
         raise IngestError(source, "the Bundle has no Patient resource")
     for i, resource in others:
-        at = f"entry[{i}].resource"
+        at = f"{source} entry[{i}].resource"
         kind = resource.__resource_type__
         handler = _HANDLERS.get(kind)
         if handler is None:
-            raise IngestError(f"{source} {at}", f"resource type {kind} is not read (yet)")
+            raise IngestError(at, f"resource type {kind} is not read (yet)")
         ref = _reference(resource)
         target = subjects.get(ref or "")
         if target is None:
-            raise IngestError(f"{source} {at}", f"refers to patient '{ref}', not in the Bundle")
+            raise IngestError(at, f"refers to patient '{ref}', not in the Bundle")
         handler(resource, target, at)
     unique = list({id(s): s for s in subjects.values()}.values())
     return Extracted(READER, "structured-parse", unique)

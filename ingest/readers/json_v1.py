@@ -129,12 +129,13 @@ def read(data: bytes, source: str) -> Extracted:
         first = e.errors()[0]
         raise IngestError(f"{source} {_location(first['loc'])}", first["msg"]) from None
     return Extracted(
-        READER, "structured-parse", [_subject(r, i) for i, r in enumerate(doc.records)]
+        READER,
+        "structured-parse",
+        [_subject(r, f"{source} records[{i}]") for i, r in enumerate(doc.records)],
     )
 
 
-def _subject(record: RecordIn, i: int) -> Subject:
-    at = f"records[{i}]"
+def _subject(record: RecordIn, at: str) -> Subject:
     subject = Subject(SubjectKind.patient, at)
     for key, kind in _PATIENT_KINDS.items():
         value = getattr(record.patient, key)

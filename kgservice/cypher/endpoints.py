@@ -48,7 +48,7 @@ async def cypher(
         code = e.code or ""
         if code.endswith("AccessMode") or "write" in (e.message or "").lower():
             raise CypherRefused("analysts' Cypher is read-only: the query tried to write") from e
-        if "Timeout" in code or "Terminated" in code:
+        if any(word in code for word in ("TimedOut", "Timeout", "Terminated")):
             raise CypherFailed(f"the query ran longer than {limits.timeout_s:g} s") from e
         raise CypherFailed(f"{code.rsplit('.', 1)[-1]}: {e.message}") from e
     return CypherOut(columns=columns, rows=rows, truncated=truncated)

@@ -16,6 +16,7 @@ import pytest
 from fastapi import FastAPI
 from neo4j import GraphDatabase
 from neo4j.exceptions import DriverError, Neo4jError
+from pydantic import SecretStr
 
 from kgservice.app import create_app
 from kgservice.demo import seed
@@ -23,7 +24,7 @@ from kgservice.graph.database import Graph, create_driver
 from kgservice.graph.schema import ensure_schema
 from kgservice.ledger.service import Ledger
 from kgservice.ledger.signing import generate_key_file, load_signer
-from kgservice.settings import LedgerSettings, Settings
+from kgservice.settings import LedgerSettings, ProtectionSettings, Settings
 
 MARKER = "HealthShieldTestDatabase"
 
@@ -49,7 +50,12 @@ def key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def settings(key_file: Path) -> Settings:
-    s = Settings(ledger=LedgerSettings(signing_key_file=key_file))
+    s = Settings(
+        ledger=LedgerSettings(signing_key_file=key_file),
+        protection=ProtectionSettings(
+            pseudonym_key=SecretStr("5a" * 32), encryption_key=SecretStr("c3" * 32)
+        ),
+    )
     auth = (s.neo4j.user, s.neo4j.password.get_secret_value())
     try:
         with GraphDatabase.driver(

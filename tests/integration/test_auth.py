@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -11,6 +12,7 @@ from fastapi.routing import APIRoute
 
 from kgservice.auth.roles import Role
 from kgservice.demo import PRINCIPALS
+from kgservice.settings import REPO_ROOT
 from tests.integration.conftest import bearer
 
 pytestmark = pytest.mark.anyio
@@ -18,6 +20,10 @@ pytestmark = pytest.mark.anyio
 ALL = frozenset(Role)
 ROLE_OF = {p.name: p.role for p in PRINCIPALS}
 INSTITUTION_OF = {p.name: p.institution for p in PRINCIPALS}
+
+
+SAMPLE_RECORDS = json.loads((REPO_ROOT / "samples" / "records.json").read_text("utf-8"))
+CYPHER = {"query": "MATCH (i:Institution) RETURN count(i) AS n"}
 
 
 def _matrix() -> list[tuple[str, str, dict[str, Any] | None, frozenset[Role], int]]:
@@ -34,6 +40,10 @@ def _matrix() -> list[tuple[str, str, dict[str, Any] | None, frozenset[Role], in
         ("GET", "/v1/ledger/checkpoint", None, ALL, 200),
         ("GET", "/v1/ledger/entries/{alliance_entry}", None, ALL, 200),
         ("GET", "/v1/ledger/consistency?from=1", None, ALL, 200),
+        ("POST", "/v1/records", SAMPLE_RECORDS, frozenset({Role.institution_system}), 201),
+        # A clinic-b record: principals bound to another institution get 403 (scope).
+        ("GET", "/v1/records/{clinic_b_record}", None, ALL, 200),
+        ("POST", "/v1/cypher", CYPHER, frozenset({Role.analyst, Role.auditor, Role.admin}), 200),
     ]  # fmt: skip
 
 
@@ -58,6 +68,14 @@ async def _victim(client: httpx.AsyncClient, keys: dict[str, str]) -> str:
     )  # fmt: skip
     assert r.status_code == 201
     return str(r.json()["principal"]["id"])
+
+
+async def _clinic_b_record(client: httpx.AsyncClient, keys: dict[str, str]) -> str:
+    r = await client.post(
+        "/v1/records", json=SAMPLE_RECORDS, headers=bearer(keys["clinic-b records"])
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["records"][0]["id"])
 
 
 async def _alliance_entry(client: httpx.AsyncClient, keys: dict[str, str]) -> int:
@@ -86,8 +104,14 @@ async def test_role_matrix(
         path = path.replace("{victim}", await _victim(client, keys))
     if "{alliance_entry}" in path:
         path = path.replace("{alliance_entry}", str(await _alliance_entry(client, keys)))
+    scoped_to = None
+    if "{clinic_b_record}" in path:
+        path = path.replace("{clinic_b_record}", await _clinic_b_record(client, keys))
+        scoped_to = "clinic-b"
     r = await client.request(method, path, json=body, headers=bearer(keys[name]))
     expected = ok if ROLE_OF[name] in allowed else 403
+    if scoped_to and INSTITUTION_OF[name] not in (None, scoped_to):
+        expected = 403
     assert r.status_code == expected, r.text
     if expected == 403:
         assert r.json()["error"] == "forbidden"
@@ -112,7 +136,11 @@ async def test_no_or_bad_key_is_401(
     ok: int,
     headers: dict[str, str],
 ) -> None:
-    path = path.replace("{victim}", "prn_x").replace("{alliance_entry}", "0")
+    path = (
+        path.replace("{victim}", "prn_x")
+        .replace("{alliance_entry}", "0")
+        .replace("{clinic_b_record}", "rec_x")
+    )
     r = await client.request(method, path, json=body, headers=headers)
     assert r.status_code == 401
     assert r.json()["error"] == "not_authenticated"
