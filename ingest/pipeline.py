@@ -9,8 +9,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from rdflib import Graph, Node
-
 from ingest.errors import IngestError
 from ingest.grading import Finding, Grade, Grader
 from ingest.model import Extracted
@@ -38,8 +36,7 @@ class CheckedField:
 class Checked:
     digest: str
     extracted: Extracted
-    graph: Graph
-    records: list[tuple[str, Node]]
+    records: list[tuple[str, str]]  # (record id, IRI)
     fields: list[CheckedField]
     record_findings: list[Finding]
 
@@ -48,7 +45,7 @@ class Checked:
         """(location, finding) for every violation, fields first, in source order."""
         out = [(f.ref.datum.location, x) for f in self.fields for x in f.findings
                if x.rule.severity == "Violation"]  # fmt: skip
-        out += [(str(x.focus), x) for x in self.record_findings if x.rule.severity == "Violation"]
+        out += [(x.focus, x) for x in self.record_findings if x.rule.severity == "Violation"]
         return out
 
 
@@ -83,12 +80,12 @@ class Pipeline:
         extracted = self.read(data, fmt, source)
         for subject in extracted.subjects:
             subject.data = [normalise(d) for d in subject.data]
-        graph, refs, records = build(extracted, institution, digest)
-        findings = self.grader.grade(graph)
-        by_focus: dict[Node, list[Finding]] = {}
-        for finding in findings:
+        ntriples, refs, records = build(extracted, institution, digest)
+        graded = self.grader.grade(ntriples)
+        by_focus: dict[str, list[Finding]] = {}
+        for finding in graded.findings:
             by_focus.setdefault(finding.focus, []).append(finding)
-        fields = [CheckedField(r, Grader.grade_of(graph, r.iri), by_focus.pop(r.iri, []))
+        fields = [CheckedField(r, graded.grades.get(r.iri), by_focus.pop(r.iri, []))
                   for r in refs]  # fmt: skip
         rest = [f for fs in by_focus.values() for f in fs]
-        return Checked(digest, extracted, graph, [(rid, iri) for rid, iri in records], fields, rest)
+        return Checked(digest, extracted, records, fields, rest)

@@ -1,8 +1,12 @@
-"""The one mapping from extracted data to RDF in ``ontology/`` terms.
+"""The one mapping from extracted data to RDF in ``ontology/`` terms, written as N-Triples.
 
 IRIs are deterministic: a record is named by its institution, the SHA-256 of the source bytes and
 its position, so the same file always yields the same graph (idempotent resubmission) and a
 field's IRI says where it lives. Values are typed literals (xsd:decimal for measurements).
+
+The graph is produced as N-Triples text rather than an rdflib graph: the SHACL engine reads text,
+and building then serialising 100k rdflib triples cost more than validating them. ``to_graph``
+gives the rdflib view where one is wanted (the reference engine, tests).
 """
 
 from __future__ import annotations
@@ -11,18 +15,21 @@ from dataclasses import dataclass
 from datetime import UTC
 from decimal import Decimal
 
-from rdflib import RDF, XSD, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import PROV
+from rdflib import Graph, Namespace
 
 from ingest.model import Datum, Extracted, Value
 
-HS = Namespace("https://w3id.org/health-shield/ns#")
-ID = Namespace("https://w3id.org/health-shield/id/")
+HS_NS = "https://w3id.org/health-shield/ns#"
+HS = Namespace(HS_NS)
+ID = "https://w3id.org/health-shield/id/"
+RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+DERIVED_FROM = "<http://www.w3.org/ns/prov#wasDerivedFrom>"
+XSD = "http://www.w3.org/2001/XMLSchema#"
 
 
 @dataclass(frozen=True, slots=True)
 class FieldRef:
-    iri: URIRef
+    iri: str
     record_id: str
     field_id: str
     datum: Datum
@@ -32,50 +39,70 @@ def record_id(institution: str, digest: str, index: int) -> str:
     return f"rec_{institution}_{digest[:16]}_{index}"
 
 
-def literal(value: Value) -> Literal:
-    if isinstance(value, Decimal):
-        return Literal(value, datatype=XSD.decimal)
+def _escape(text: str) -> str:
+    return (text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+            .replace("\r", "\\r"))  # fmt: skip
+
+
+def literal(value: Value) -> str:
+    """An N-Triples literal for a datum's value."""
     if isinstance(value, bool):
-        return Literal(value)
+        return f'"{str(value).lower()}"^^<{XSD}boolean>'
+    if isinstance(value, Decimal):
+        return f'"{value}"^^<{XSD}decimal>'
     if isinstance(value, int):
-        return Literal(value, datatype=XSD.integer)
-    return Literal(value)
+        return f'"{value}"^^<{XSD}integer>'
+    return f'"{_escape(str(value))}"'
 
 
-def build(
-    extracted: Extracted, institution: str, digest: str
-) -> tuple[Graph, list[FieldRef], list[tuple[str, URIRef]]]:
-    """The RDF graph of one submission, its fields, and its records (id, IRI) in order."""
-    g = Graph()
-    g.bind("hs", HS)
-    source = ID[f"source/{digest}"]
-    inst = ID[f"institution/{institution}"]
-    g.add((source, RDF.type, HS.SourceDocument))
-    g.add((source, HS.sha256, Literal(digest)))
-    g.add((inst, RDF.type, HS.Institution))
+def _hs(name: str) -> str:
+    return f"<{HS_NS}{name}>"
+
+
+Built = tuple[str, list[FieldRef], list[tuple[str, str]]]
+
+
+def build(extracted: Extracted, institution: str, digest: str) -> Built:
+    """N-Triples of one submission, its fields, and its records (id, IRI) in order."""
+    out: list[str] = []
+    add = out.append
+    source = f"<{ID}source/{digest}>"
+    inst = f"<{ID}institution/{institution}>"
+    add(f"{source} {RDF_TYPE} {_hs('SourceDocument')} .")
+    add(f'{source} {_hs("sha256")} "{digest}" .')
+    add(f"{inst} {RDF_TYPE} {_hs('Institution')} .")
+    in_record, value, location, confidence = (_hs("inRecord"), _hs("value"),
+                                              _hs("sourceLocation"), _hs("confidence"))  # fmt: skip
+    unit, code, time = _hs("unit"), _hs("code"), _hs("effectiveTime")
     fields: list[FieldRef] = []
-    records: list[tuple[str, URIRef]] = []
+    records: list[tuple[str, str]] = []
     for i, subject in enumerate(extracted.subjects):
         rid = record_id(institution, digest, i)
-        rec = ID[f"record/{rid}"]
-        records.append((rid, rec))
-        g.add((rec, RDF.type, HS[subject.kind.value]))
-        g.add((rec, PROV.wasDerivedFrom, source))
-        g.add((rec, HS.heldBy, inst))
-        for j, datum in enumerate(subject.data):
+        rec_iri = f"{ID}record/{rid}"
+        rec = f"<{rec_iri}>"
+        records.append((rid, rec_iri))
+        add(f"{rec} {RDF_TYPE} {_hs(subject.kind.value)} .")
+        add(f"{rec} {DERIVED_FROM} {source} .")
+        add(f"{rec} {_hs('heldBy')} {inst} .")
+        for j, d in enumerate(subject.data):
             fid = f"{rid}_f{j}"
-            f = ID[f"field/{fid}"]
-            fields.append(FieldRef(f, rid, fid, datum))
-            g.add((f, RDF.type, HS[datum.kind]))
-            g.add((f, HS.inRecord, rec))
-            g.add((f, HS.value, literal(datum.value)))
-            g.add((f, HS.sourceLocation, Literal(datum.location)))
-            g.add((f, HS.confidence, Literal(Decimal(str(datum.confidence)), datatype=XSD.decimal)))
-            if datum.unit is not None:
-                g.add((f, HS.unit, Literal(datum.unit)))
-            if datum.code is not None:
-                g.add((f, HS.code, Literal(datum.code)))
-            if datum.time is not None:
-                t = datum.time if datum.time.tzinfo else datum.time.replace(tzinfo=UTC)
-                g.add((f, HS.effectiveTime, Literal(t, datatype=XSD.dateTime)))
-    return g, fields, records
+            f_iri = f"{ID}field/{fid}"
+            f = f"<{f_iri}>"
+            fields.append(FieldRef(f_iri, rid, fid, d))
+            add(f"{f} {RDF_TYPE} {_hs(d.kind)} .")
+            add(f"{f} {in_record} {rec} .")
+            add(f"{f} {value} {literal(d.value)} .")
+            add(f'{f} {location} "{_escape(d.location)}" .')
+            add(f'{f} {confidence} "{Decimal(str(d.confidence))}"^^<{XSD}decimal> .')
+            if d.unit is not None:
+                add(f'{f} {unit} "{_escape(d.unit)}" .')
+            if d.code is not None:
+                add(f'{f} {code} "{_escape(d.code)}" .')
+            if d.time is not None:
+                t = d.time if d.time.tzinfo else d.time.replace(tzinfo=UTC)
+                add(f'{f} {time} "{t.isoformat()}"^^<{XSD}dateTime> .')
+    return "\n".join(out) + "\n", fields, records
+
+
+def to_graph(ntriples: str) -> Graph:
+    return Graph().parse(data=ntriples, format="nt")

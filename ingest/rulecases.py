@@ -12,11 +12,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from rdflib import Graph, URIRef
+from rdflib import Graph
 
 from ingest.grading import Grader
 from ingest.model import Datum, Extracted, Subject, SubjectKind
-from ingest.rdf import HS, build
+from ingest.rdf import build
 
 CASES_FILE = Path(__file__).resolve().parent.parent / "shapes" / "cases.toml"
 DIGEST = "0" * 64
@@ -55,27 +55,29 @@ def load_cases(path: Path = CASES_FILE) -> list[Case]:
     return cases
 
 
-def _graph(case: Case) -> Graph:
+def _data(case: Case) -> tuple[str, str | None]:
+    """The case's data as N-Triples, and the IRI of its field (None for whole-graph cases)."""
     if case.turtle is not None:
-        return Graph().parse(data=case.turtle, format="turtle")
-    assert case.field is not None, f"{case.name}: needs `field` or `turtle`"  # noqa: S101
+        nt = Graph().parse(data=case.turtle, format="turtle").serialize(format="nt")
+        return nt, None
+    if case.field is None:
+        raise ValueError(f"{case.name}: needs `field` or `turtle`")
     f = case.field
     value = Decimal(f["value"]) if "unit" in f else f["value"]
     time = datetime.fromisoformat(f["time"]) if "time" in f else None
     datum = Datum(f["kind"], value, "case", f.get("unit"), time, f.get("code"),
                   float(f.get("confidence", 1.0)))  # fmt: skip
     subject = Subject(SubjectKind(case.record), "case", [datum])
-    g, _, _ = build(Extracted("case", "case", [subject]), "case", DIGEST)
-    return g
+    nt, refs, _ = build(Extracted("case", "case", [subject]), "case", DIGEST)
+    return nt, refs[0].iri
 
 
 def run_case(case: Case, grader: Grader) -> Outcome:
-    g = _graph(case)
-    findings = grader.grade(g)
-    found = frozenset((str(x.focus), x.rule.id) for x in findings)
+    nt, field = _data(case)
+    graded = grader.grade(nt)
+    found = frozenset((x.focus, x.rule.id) for x in graded.findings)
     if case.rule.startswith("G-"):
-        fields = [s for s in g.subjects(HS.inRecord) if isinstance(s, URIRef)]
-        grade = Grader.grade_of(g, fields[0]) if fields else None
+        grade = graded.grades.get(field) if field else None
         fired = grade is not None and grade.rule == case.rule
         return Outcome(fired, (grade.category, grade.level, grade.tier) if grade else None, found)
     return Outcome(any(rule == case.rule for _, rule in found), None, found)

@@ -91,9 +91,9 @@ def json_document(rng: random.Random, n: int, day: date = date(2026, 11, 2)) -> 
     return {"records": records}
 
 
-def fhir_bundle(rng: random.Random) -> dict[str, Any]:
+def fhir_bundle(rng: random.Random, n: int = 2) -> dict[str, Any]:
     entries: list[dict[str, Any]] = []
-    for k in range(2):
+    for k in range(n):
         p = person(rng)
         pid = f"p{k + 1}"
         entries.append(
@@ -251,12 +251,12 @@ def accuchek_csv(rng: random.Random) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-def yuwell_xlsx(rng: random.Random) -> bytes:
+def yuwell_xlsx(rng: random.Random, patients: int = 3, per: int = 6) -> bytes:
     kinds = {"fasting": "空腹血糖", "postprandial": "餐后血糖", "random": "随机血糖"}
     book = Workbook()
     sheet = book.worksheets[0]
     sheet.append(["患者ID", "患者姓名", "检测日期", "检测类型", "检测结果", "单位"])
-    for uid, p, when, period, value in _readings(rng, 3, 6):
+    for uid, p, when, period, value in _readings(rng, patients, per):
         mg = period == "random"  # this workstation reports random glucose in mg/dL
         shown = int((value * Decimal("18.016")).to_integral_value()) if mg else float(value)
         sheet.append([uid, p.name, when, kinds[period], shown, "mg/dL" if mg else "mmol/L"])

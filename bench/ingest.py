@@ -1,0 +1,82 @@
+"""Ingest benchmark: records per second through the whole path for JSON, FHIR and XLSX.
+
+parse → normalise → RDF → grade and validate (SHACL) → protect → one Neo4j transaction with the
+ledger entry. Prints one line per format and batch size, and the share of time spent in checking
+(everything before storage) versus storing. Run with `make bench` (test Neo4j, wiped) or
+`python -m bench.ingest` against a scratch server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+
+from bench.ledger import wipe
+from ingest.grading import Grader
+from ingest.pipeline import Pipeline
+from ingest.readers.meter import load_mappings
+from ingest.samples import fhir_bundle, json_document, yuwell_xlsx
+from kgservice.auth.models import Principal
+from kgservice.auth.roles import Role
+from kgservice.graph.database import Graph, create_driver
+from kgservice.institutions import service as institutions
+from kgservice.institutions.schemas import InstitutionIn, Tier
+from kgservice.ledger.service import Ledger
+from kgservice.ledger.signing import load_signer
+from kgservice.records import service
+from kgservice.records.protection import load_protector
+from kgservice.settings import get_settings
+
+SYSTEM = Principal(id="prn_bench", name="bench", role=Role.institution_system,
+                   institution="bench-clinic", created="2026-11-29T00:00:00Z")  # fmt: skip
+
+
+def files(batch: int, rounds: int, seed: int) -> dict[str, list[bytes]]:
+    rng = random.Random(seed)  # noqa: S311 - synthetic data
+    return {
+        "json": [json.dumps(json_document(rng, batch)).encode() for _ in range(rounds)],
+        "fhir": [json.dumps(fhir_bundle(rng, batch)).encode() for _ in range(rounds)],
+        # XLSX: one record per patient with six readings each.
+        "xlsx": [yuwell_xlsx(rng, batch, 6) for _ in range(rounds)],
+    }
+
+
+async def main() -> None:
+    settings = get_settings()
+    graph = Graph(create_driver(settings), settings.neo4j.database, 600.0)
+    ledger = Ledger(load_signer(settings))
+    protector = load_protector(settings)
+    pipeline = Pipeline(Grader.from_directory(), load_mappings())
+    try:
+        await wipe(graph)
+        clinic = InstitutionIn(id="bench-clinic", name="bench", tier=Tier.other)
+        await graph.write(institutions.register, ledger, "bench", clinic)
+        for batch in (100, 1000):
+            rounds = 3
+            for fmt, blobs in files(batch, rounds, seed=batch).items():
+                check_s = store_s = 0.0
+                records = fields = 0
+                for i, data in enumerate(blobs):
+                    t0 = time.perf_counter()
+                    checked = pipeline.check(data, fmt, f"bench-{i}", "bench-clinic")
+                    assert not checked.violations, checked.violations[:3]
+                    t1 = time.perf_counter()
+                    await graph.write(service.submit, ledger, protector, SYSTEM, "bench-clinic",
+                                      checked, fmt, f"bench-{i}", len(data))  # fmt: skip
+                    t2 = time.perf_counter()
+                    check_s += t1 - t0
+                    store_s += t2 - t1
+                    records += len(checked.records)
+                    fields += len(checked.fields)
+                total = check_s + store_s
+                print(f"{fmt:4} batches of {batch:>4}: {records / total:7.0f} records/s "
+                      f"({fields / total:7.0f} fields/s; check {check_s / total:4.0%}, "
+                      f"store {store_s / total:4.0%})")  # fmt: skip
+    finally:
+        await graph.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
