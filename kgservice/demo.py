@@ -1,12 +1,20 @@
-"""The diabetes-alliance demo: the seed's medical alliance (医联体) as institutions and principals.
+"""The diabetes-alliance demo: the seed's medical alliance (医联体) as institutions, principals
+and records.
 
 One tertiary hospital (A) and two community health centres (B, with rare-complication follow-up
 records; C, with routine vital signs) — the three players of the seed's §4.4 example — plus one
-principal per role. Idempotent: running it again keeps what exists and the keys that still work.
+principal per role, and each institution's data submitted through the real ingest path (the
+synthetic files in ``samples/``). Idempotent: running it again keeps what exists, the keys that
+still work, and resubmitting a file returns its original receipt.
 """
 
 from __future__ import annotations
 
+import json
+import random
+
+from ingest.pipeline import Pipeline
+from ingest.samples import json_document
 from kgservice.auth import service as principals
 from kgservice.auth.roles import Role
 from kgservice.auth.schemas import PrincipalIn
@@ -15,6 +23,10 @@ from kgservice.institutions import repository as institutions_repo
 from kgservice.institutions import service as institutions
 from kgservice.institutions.schemas import InstitutionIn, Tier
 from kgservice.ledger.service import Ledger
+from kgservice.records import service as records
+from kgservice.records.protection import Protector
+from kgservice.records.schemas import SubmissionReceipt
+from kgservice.settings import REPO_ROOT
 
 INSTITUTIONS = (
     InstitutionIn(id="hosp-a", name="星河市第一人民医院 (tertiary hospital A)",
@@ -54,3 +66,36 @@ async def seed(graph: Graph, ledger: Ledger, actor: str, known: dict[str, str]) 
         _, key, _ = await graph.write(principals.create_principal, ledger, actor, spec)
         keys[spec.name] = key
     return keys
+
+
+def demo_files() -> dict[str, list[tuple[str, str, bytes]]]:
+    """Institution system name → (file name, format, bytes) it submits."""
+    samples = REPO_ROOT / "samples"
+    # Clinic B's follow-up sheets include the rare complication of the seed's §4.5 story.
+    rng = random.Random(7)  # noqa: S311 - synthetic demo data
+    clinic_b = json.dumps(json_document(rng, 6), ensure_ascii=False).encode()
+    return {
+        "hosp-a EHR": [("bundle.fhir.json", "fhir", (samples / "bundle.fhir.json").read_bytes()),
+                       ("records.json", "json", (samples / "records.json").read_bytes())],
+        "clinic-b records": [("follow-up.json", "json", clinic_b),
+                             ("sinocare.csv", "csv", (samples / "sinocare.csv").read_bytes())],
+        "clinic-c records": [("accuchek.csv", "csv", (samples / "accuchek.csv").read_bytes()),
+                             ("yuwell.xlsx", "xlsx", (samples / "yuwell.xlsx").read_bytes())],
+    }  # fmt: skip
+
+
+async def seed_records(
+    graph: Graph, ledger: Ledger, protector: Protector, pipeline: Pipeline, keys: dict[str, str]
+) -> list[SubmissionReceipt]:
+    """Each institution submits its files, as its own institution system."""
+    receipts = []
+    for system, files in demo_files().items():
+        principal = await graph.read(principals.authenticate, keys[system])
+        if principal is None or principal.institution is None:
+            raise LookupError(f"demo principal '{system}' is missing")
+        for name, fmt, data in files:
+            checked = pipeline.check(data, fmt, name, principal.institution)
+            receipt = await graph.write(records.submit, ledger, protector, principal,
+                                        principal.institution, checked, fmt, name, len(data))  # fmt: skip
+            receipts.append(receipt)
+    return receipts
