@@ -95,7 +95,16 @@ async def seed_records(
             raise LookupError(f"demo principal '{system}' is missing")
         for name, fmt, data in files:
             checked = pipeline.check(data, fmt, name, principal.institution)
-            receipt = await graph.write(records.submit, ledger, protector, principal,
-                                        principal.institution, checked, fmt, name, len(data))  # fmt: skip
+            receipt = await graph.write(
+                records.submit,
+                ledger,
+                protector,
+                principal,
+                principal.institution,
+                checked,
+                fmt,
+                name,
+                len(data),
+            )
             receipts.append(receipt)
     return receipts
