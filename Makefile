@@ -40,3 +40,4 @@ neo4j-stop: install
 bench: install
 	@if [ -z "$$NEO4J_URI" ]; then $(TEST_ENV) $(BIN)/shield neo4j start; fi
 	$(TEST_ENV) $(BIN)/python -m bench.ledger
+	$(TEST_ENV) $(BIN)/python -m bench.ingest

@@ -11,6 +11,8 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction, ManagedTransaction
 
+from kgservice.graph.database import Runner
+
 HEAD_ID = "main"
 
 # Writing the head first takes its write lock; every append queues here, so sequence numbers
@@ -52,7 +54,7 @@ async def lock_and_read_head(tx: AsyncManagedTransaction) -> dict[str, Any]:
     return await read_head(tx)
 
 
-async def read_head(tx: AsyncManagedTransaction) -> dict[str, Any]:
+async def read_head(tx: Runner) -> dict[str, Any]:
     result = await tx.run(READ_HEAD, id=HEAD_ID)
     record = await result.single()
     if record is None:
@@ -66,15 +68,13 @@ async def write_entries(
     await tx.run(APPEND, rows=rows, id=HEAD_ID, **head)
 
 
-async def get_entry(tx: AsyncManagedTransaction, seq: int) -> dict[str, Any] | None:
+async def get_entry(tx: Runner, seq: int) -> dict[str, Any] | None:
     result = await tx.run(GET_ENTRY, seq=seq)
     record = await result.single()
     return None if record is None else dict(record["entry"])
 
 
-async def head_and_entry(
-    tx: AsyncManagedTransaction, seq: int
-) -> tuple[dict[str, Any], dict[str, Any] | None]:
+async def head_and_entry(tx: Runner, seq: int) -> tuple[dict[str, Any], dict[str, Any] | None]:
     record = await (await tx.run(HEAD_AND_ENTRY, id=HEAD_ID, seq=seq)).single()
     if record is None:
         raise LookupError("the ledger head is missing: the schema was not initialised")
@@ -82,9 +82,7 @@ async def head_and_entry(
     return dict(record["head"]), None if entry is None else dict(entry)
 
 
-async def get_blocks(
-    tx: AsyncManagedTransaction, refs: list[tuple[int, int]]
-) -> dict[tuple[int, int], str]:
+async def get_blocks(tx: Runner, refs: list[tuple[int, int]]) -> dict[tuple[int, int], str]:
     result = await tx.run(GET_BLOCKS, refs=[list(r) for r in refs])
     return {(r["level"], r["seq"]): r["hash"] async for r in result}
 

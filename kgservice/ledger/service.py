@@ -15,6 +15,7 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from kgservice.errors import BadRequest, NotFound, ShieldError
+from kgservice.graph.database import Runner
 from kgservice.ledger import merkle, tree
 from kgservice.ledger import repository as repo
 from kgservice.ledger.canonical import Entry, Event, canonical, utc_now
@@ -135,13 +136,13 @@ class Ledger:
             row["subtrees"] = [h.hex() for h in done.completed]
         return row
 
-    async def checkpoint(self, tx: AsyncManagedTransaction) -> Checkpoint | None:
+    async def checkpoint(self, tx: Runner) -> Checkpoint | None:
         """The latest signed tree head, or None while the ledger is empty."""
         head = await repo.read_head(tx)
         size = int(head["size"])
         return None if size == 0 else checkpoint_from_row(head, self.signer.origin, size)
 
-    async def checkpoint_at(self, tx: AsyncManagedTransaction, size: int) -> Checkpoint | None:
+    async def checkpoint_at(self, tx: Runner, size: int) -> Checkpoint | None:
         """The signed tree head of the log when it had ``size`` entries (None for size 0)."""
         if size == 0:
             return None
@@ -150,7 +151,7 @@ class Ledger:
             raise LedgerDamaged(f"ledger entry {size - 1} is missing")
         return checkpoint_from_row(row, self.signer.origin, size)
 
-    async def prove_entry(self, tx: AsyncManagedTransaction, seq: int) -> ProvenEntry:
+    async def prove_entry(self, tx: Runner, seq: int) -> ProvenEntry:
         """Entry ``seq`` with its inclusion proof against the latest checkpoint."""
         head, row = await repo.head_and_entry(tx, seq)
         size = int(head["size"])
@@ -162,9 +163,7 @@ class Ledger:
         proof = await self._hashes(tx, merkle.inclusion_ranges(seq, size))
         return ProvenEntry(entry_from_row(row), bytes.fromhex(row["leaf_hash"]), latest, proof)
 
-    async def prove_consistency(
-        self, tx: AsyncManagedTransaction, old: int, new: int | None
-    ) -> Consistency:
+    async def prove_consistency(self, tx: Runner, old: int, new: int | None) -> Consistency:
         """Proof that the log at size ``new`` (default: latest) extends the log at ``old``."""
         latest = await self.checkpoint(tx)
         size = 0 if latest is None else latest.size
@@ -178,9 +177,7 @@ class Ledger:
             await self.checkpoint_at(tx, old), await self.checkpoint_at(tx, new), proof
         )
 
-    async def _hashes(
-        self, tx: AsyncManagedTransaction, ranges: Sequence[merkle.Range]
-    ) -> list[bytes]:
+    async def _hashes(self, tx: Runner, ranges: Sequence[merkle.Range]) -> list[bytes]:
         refs = sorted({b for blocks in tree.blocks_for(ranges) for b in blocks})
         stored = await repo.get_blocks(tx, refs)
 
