@@ -67,6 +67,8 @@ class LedgerSettings(BaseModel):
 
 class ApiSettings(BaseModel):
     max_body_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    # One submission is one transaction and one validation: bound what it may hold.
+    max_records_per_submission: int = Field(default=5000, gt=0)
 
 
 class ProtectionSettings(BaseModel):

@@ -28,11 +28,16 @@ class Unreadable(BadRequest):
     code = "unreadable_input"
 
 
+class TooManyRecords(BadRequest):
+    status_code = 413
+    code = "too_many_records"
+
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     responses={
-        **responses(*AUTH_ERRORS, Unreadable, UnsupportedMedia),
+        **responses(*AUTH_ERRORS, Unreadable, UnsupportedMedia, TooManyRecords),
         200: {"model": SubmissionReceipt, "description": "resubmission: the original receipt"},
         413: {"model": ErrorBody, "description": "payload_too_large"},
         422: {"model": RejectedSubmission, "description": "record rules violated"},
@@ -68,6 +73,11 @@ async def submit(
         checked = await runtime.checker.check(data, fmt, name, institution)
     except IngestError as e:
         raise Unreadable(str(e)) from None
+    limit = runtime.settings.api.max_records_per_submission
+    if len(checked.records) > limit:
+        raise TooManyRecords(
+            f"{name}: {len(checked.records)} records; at most {limit} per submission: split it"
+        )
     violations = service.violations_of(checked)
     if violations:
         raise service.RejectedRecords(violations)

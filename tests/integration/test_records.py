@@ -10,9 +10,11 @@ import httpx
 import pytest
 
 from ingest.readers.json_v1 import read as read_json
+from kgservice.app import create_app
+from kgservice.demo import seed
 from kgservice.graph.database import Graph
 from kgservice.ledger.service import Ledger
-from kgservice.settings import REPO_ROOT
+from kgservice.settings import REPO_ROOT, ApiSettings, Settings
 from tests.integration.conftest import bearer
 from tests.integration.ledgerkit import verify
 
@@ -232,3 +234,18 @@ async def test_contribution_log(
     assert row["sha"] == receipt["sha256"]
     assert row["c"]["institution"] == "clinic-b"
     assert row["c"]["records"] == 4
+
+
+async def test_too_many_records_in_one_submission(
+    settings: Settings, graph: Graph, ledger: Ledger
+) -> None:
+    app = create_app(settings.model_copy(update={"api": ApiSettings(max_records_per_submission=3)}))
+    keys = await seed(graph, ledger, "test", {})
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,
+    ):
+        r = await post(c, keys["clinic-b records"], "records.json")
+    assert r.status_code == 413
+    assert r.json()["error"] == "too_many_records"
+    assert await count(graph, "Source") == 0
