@@ -39,18 +39,12 @@ def _violation(x: Finding) -> dict[str, str]:
             "message_en": x.rule.message_en, "detail": x.detail}  # fmt: skip
 
 
-UNGRADED = {"rule": "R-GRADED", "severity": "Violation", "message_zh": "字段没有唯一的分级结果",
-            "message_en": "The field has no single grade", "detail": ""}  # fmt: skip
-
-
 def report(checked: Checked) -> list[dict[str, Any]]:
     """One object per field: where it was read, its grade, and the rules it breaks."""
     rows: list[dict[str, Any]] = []
     for f in checked.fields:
         g = f.grade
         violations = [_violation(x) for x in f.findings]
-        if g is None and not any(v["rule"] == "R-GRADED" for v in violations):
-            violations.append(UNGRADED)
         rows.append({"field": f.ref.datum.location, "kind": f.ref.datum.kind,
                      "category": g.category if g else None, "level": g.level if g else None,
                      "tier": g.tier if g else None, "rule": g.rule if g else None,
