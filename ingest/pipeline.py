@@ -45,7 +45,10 @@ class Checked:
         """(location, finding) for every violation, fields first, in source order."""
         out = [(f.ref.datum.location, x) for f in self.fields for x in f.findings
                if x.rule.severity == "Violation"]  # fmt: skip
-        out += [(x.focus, x) for x in self.record_findings if x.rule.severity == "Violation"]
+        where = {iri: s.ref for (_, iri), s in zip(self.records, self.extracted.subjects,
+                                                     strict=True)}  # fmt: skip
+        out += [(where.get(x.focus, x.focus), x) for x in self.record_findings
+                if x.rule.severity == "Violation"]  # fmt: skip
         return out
 
 
