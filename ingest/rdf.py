@@ -62,8 +62,12 @@ def _hs(name: str) -> str:
 Built = tuple[str, list[FieldRef], list[tuple[str, str]]]
 
 
-def build(extracted: Extracted, institution: str, digest: str) -> Built:
-    """N-Triples of one submission, its fields, and its records (id, IRI) in order."""
+def build(
+    extracted: Extracted, institution: str, digest: str, start: int = 0, stop: int | None = None
+) -> Built:
+    """N-Triples of a submission's records ``start``..``stop`` (default: all), with their fields
+    and records (id, IRI) in order. Record ids count from the start of the file, so a part of a
+    file names its records exactly as the whole does."""
     out: list[str] = []
     add = out.append
     source = f"<{ID}source/{digest}>"
@@ -76,7 +80,7 @@ def build(extracted: Extracted, institution: str, digest: str) -> Built:
     unit, code, time = _hs("unit"), _hs("code"), _hs("effectiveTime")
     fields: list[FieldRef] = []
     records: list[tuple[str, str]] = []
-    for i, subject in enumerate(extracted.subjects):
+    for i, subject in enumerate(extracted.subjects[start:stop], start=start):
         rid = record_id(institution, digest, i)
         rec_iri = f"{ID}record/{rid}"
         rec = f"<{rec_iri}>"

@@ -17,6 +17,7 @@ import json
 import os
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -53,9 +54,7 @@ class Protector:
         return "ps_" + mac.hexdigest()[:40]
 
     def _institution_key(self, institution: str) -> bytes:
-        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                    info=f"health-shield/institution-key/v1:{institution}".encode())  # fmt: skip
-        return hkdf.derive(self.master_key)
+        return _derive(self.master_key, institution)
 
     def encrypt(self, institution: str, field_id: str, plaintext: str) -> str:
         nonce = os.urandom(12)
@@ -73,6 +72,14 @@ class Protector:
         except InvalidTag as e:
             raise ValueError("ciphertext does not belong to this field or was altered") from e
         return pt.decode("utf-8")
+
+
+@lru_cache(maxsize=256)
+def _derive(master_key: bytes, institution: str) -> bytes:
+    """The institution's AES key: HKDF-SHA256 of the master key, named by the institution."""
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                info=f"health-shield/institution-key/v1:{institution}".encode())  # fmt: skip
+    return hkdf.derive(master_key)
 
 
 def load_protector(settings: Settings) -> Protector:

@@ -18,6 +18,8 @@ OPTIONAL MATCH (p:Principal {id: $principal})
 FOREACH (_ IN CASE WHEN p IS NULL THEN [] ELSE [1] END | CREATE (s)-[:SUBMITTED_BY]->(p))
 RETURN s.key AS key
 """
+# Records with their fields in one statement: each field is created from its record's row, so
+# no per-field index lookup is needed to find the record again.
 CREATE_RECORDS = """
 MATCH (s:Source {key: $key}), (i:Institution {id: $institution})
 UNWIND $records AS r
@@ -26,13 +28,7 @@ CREATE (rec)-[:DERIVED_FROM]->(s), (rec)-[:HELD_BY]->(i)
 FOREACH (ps IN CASE WHEN r.patient IS NULL THEN [] ELSE [r.patient] END |
   MERGE (p:Patient {pseudonym: ps})
   CREATE (rec)-[:ABOUT]->(p))
-"""
-CREATE_FIELDS = """
-UNWIND $fields AS f
-MATCH (rec:Record {id: f.record_id})
-CREATE (rec)-[:HAS_FIELD]->(x:Field)
-SET x = f
-REMOVE x.record_id
+FOREACH (f IN r.fields | CREATE (rec)-[:HAS_FIELD]->(x:Field) SET x = f)
 """
 CREATE_CONTRIBUTION = """
 MATCH (s:Source {key: $key})
@@ -67,13 +63,10 @@ async def create_source(tx: AsyncManagedTransaction, **props: Any) -> None:
 async def create_records(
     tx: AsyncManagedTransaction, key: str, institution: str, records: list[dict[str, Any]]
 ) -> None:
+    """Create records; each row carries its ``fields`` (rows of Field properties)."""
     await (
         await tx.run(CREATE_RECORDS, key=key, institution=institution, records=records)
     ).consume()
-
-
-async def create_fields(tx: AsyncManagedTransaction, fields: list[dict[str, Any]]) -> None:
-    await (await tx.run(CREATE_FIELDS, fields=fields)).consume()
 
 
 async def create_contribution(tx: AsyncManagedTransaction, **props: Any) -> None:

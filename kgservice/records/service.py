@@ -92,8 +92,14 @@ async def submit(
         reader=checked.extracted.reader, method=checked.extracted.method, format=fmt,
         name=name, size=size, received=received, principal=principal.id,
     )  # fmt: skip
-    await repo.create_records(tx, key, institution, stored.records)
-    await repo.create_fields(tx, stored.fields)
+    fields_by_record: dict[str, list[dict[str, Any]]] = {}
+    for row in stored.fields:
+        props = {k: v for k, v in row.items() if k != "record_id"}
+        fields_by_record.setdefault(row["record_id"], []).append(props)
+    await repo.create_records(
+        tx, key, institution,
+        [{**r, "fields": fields_by_record.get(r["id"], [])} for r in stored.records],
+    )  # fmt: skip
     await repo.create_contribution(tx, key=key, institution=institution, time=received,
                                    **contribution.as_json())  # fmt: skip
     event = Event(

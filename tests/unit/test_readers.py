@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,11 @@ from openpyxl import Workbook
 
 from ingest.errors import IngestError
 from ingest.grading import Engine, Grader
+from ingest.normalise import normalise
 from ingest.pipeline import Pipeline, detect_format
+from ingest.rdf import build
 from ingest.readers import fhir, json_v1, meter
-from ingest.samples import write_all
+from ingest.samples import json_document, write_all
 from kgservice.settings import REPO_ROOT
 
 SAMPLES = REPO_ROOT / "samples"
@@ -185,3 +188,23 @@ def test_engines_agree_on_samples_and_on_broken_data(name: str) -> None:
     assert results[Engine.pyshacl] == results[Engine.shifty]
     if name == "records.json":
         assert len(results[Engine.shifty][0]) == 3
+
+
+def test_validating_a_file_in_parallel_parts_equals_validating_it_whole(pipeline: Pipeline) -> None:
+    doc = json_document(random.Random(3), 250)  # three parts of at most CHUNK records
+    doc["records"][7]["observations"][0]["value"] = "99"
+    doc["records"][180]["patient"]["phone"] = "12345"
+    data = json.dumps(doc).encode()
+    checked = pipeline.check(data, "json", "big.json", "clinic-b")
+    extracted = json_v1.read(data, "big.json")
+    for subject in extracted.subjects:
+        subject.data = [normalise(d) for d in subject.data]
+    nt, refs, _ = build(extracted, "clinic-b", checked.digest)
+    whole = pipeline.grader.grade(nt)
+    assert [f.grade for f in checked.fields] == [whole.grades.get(r.iri) for r in refs]
+    parts = sorted((x.focus, x.rule.id) for f in checked.fields for x in f.findings)
+    assert parts == sorted((x.focus, x.rule.id) for x in whole.findings)
+    assert sorted(loc for loc, _ in checked.violations) == [
+        "big.json records[180].patient.phone",
+        "big.json records[7].observations[0]",
+    ]
