@@ -51,6 +51,7 @@ class Finding:
     focus: str  # IRI of the field or record
     rule: Rule
     detail: str  # what the engine says exactly (which property, which value)
+    value: str | None = None  # the offending value, when the rule names one
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,5 +188,8 @@ class Grader:
             if focus is None or rule is None:
                 continue
             detail = str(report.value(result, SH.resultMessage) or "")
-            findings.append(Finding(str(focus), rule, detail))
+            value = report.value(result, SH.value)
+            findings.append(
+                Finding(str(focus), rule, detail, None if value is None else str(value))
+            )
         return findings

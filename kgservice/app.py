@@ -19,7 +19,10 @@ from ingest.pipeline import Pipeline
 from ingest.readers.meter import load_mappings
 from kgservice import __version__
 from kgservice.auth.endpoints import router as principals_router
+from kgservice.consents.endpoints import router as consents_router
 from kgservice.cypher.endpoints import router as cypher_router
+from kgservice.decisions.endpoints import router as decisions_router
+from kgservice.decisions.rules import RedLines
 from kgservice.deps import Runtime
 from kgservice.errors import ErrorBody, GraphUnavailable, NotAuthenticated, ShieldError
 from kgservice.graph.database import Graph, create_driver
@@ -80,7 +83,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         checker = Checker(Pipeline(Grader.from_directory(), load_mappings()))
         graph = Graph(create_driver(cfg), cfg.neo4j.database, cfg.neo4j.transaction_timeout_s)
-        runtime = Runtime(cfg, graph, Ledger(load_signer(cfg)), checker, load_protector(cfg))
+        runtime = Runtime(
+            cfg, graph, Ledger(load_signer(cfg)), checker, load_protector(cfg), RedLines()
+        )
         app.state.runtime = runtime
         try:
             await runtime.ready_graph()
@@ -105,7 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(Exception, _unexpected)
     for router in (
         health_router, principals_router, institutions_router, ledger_router, records_router,
-        cypher_router,
+        cypher_router, consents_router, decisions_router,
     ):  # fmt: skip
         app.include_router(router)
     return app

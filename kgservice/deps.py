@@ -8,6 +8,7 @@ from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
+from kgservice.decisions.rules import RedLines
 from kgservice.graph.database import Graph
 from kgservice.graph.schema import ensure_schema
 from kgservice.ledger.service import Ledger
@@ -25,6 +26,7 @@ class Runtime:
     ledger: Ledger
     checker: Checker
     protector: Protector
+    redlines: RedLines
     schema_ready: bool = False
     _schema_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 

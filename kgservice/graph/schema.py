@@ -24,6 +24,8 @@ CONSTRAINTS = (
     "CREATE CONSTRAINT field_id IF NOT EXISTS FOR (f:Field) REQUIRE f.id IS UNIQUE",
     "CREATE CONSTRAINT patient_pseudonym IF NOT EXISTS "
     "FOR (p:Patient) REQUIRE p.pseudonym IS UNIQUE",
+    "CREATE CONSTRAINT consent_id IF NOT EXISTS FOR (c:Consent) REQUIRE c.id IS UNIQUE",
+    "CREATE CONSTRAINT decision_id IF NOT EXISTS FOR (d:Decision) REQUIRE d.id IS UNIQUE",
 )
 
 INDEXES = (
@@ -31,6 +33,7 @@ INDEXES = (
     "CREATE INDEX ledger_entry_institution IF NOT EXISTS FOR (e:LedgerEntry) ON (e.institution)",
     "CREATE INDEX field_kind IF NOT EXISTS FOR (f:Field) ON (f.kind)",
     "CREATE INDEX contribution_institution IF NOT EXISTS FOR (c:Contribution) ON (c.institution)",
+    "CREATE INDEX consent_patient_holder IF NOT EXISTS FOR (c:Consent) ON (c.patient, c.holder)",
 )
 
 # The ledger head is the lock every append takes first; it must exist before the first append.

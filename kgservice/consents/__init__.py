@@ -1,0 +1,1 @@
+"""Patients' consents: what each allows, for which purposes and categories, until when."""

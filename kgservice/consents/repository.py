@@ -1,0 +1,61 @@
+"""All Cypher for consents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+_FIELDS = (
+    "c {.id, .holder, .patient, .purposes, .categories, .separate, .valid_from, .valid_until, "
+    ".created, .revoked} AS consent"
+)
+CREATE = f"""
+MERGE (p:Patient {{pseudonym: $patient}})
+CREATE (c:Consent {{id: $id, holder: $holder, patient: $patient, purposes: $purposes,
+                    categories: $categories, separate: $separate, valid_from: $valid_from,
+                    valid_until: $valid_until, created: $created}})
+CREATE (c)-[:GIVEN_BY]->(p)
+RETURN {_FIELDS}
+"""
+REVOKE = f"""
+MATCH (c:Consent {{id: $id}}) WHERE c.revoked IS NULL
+SET c.revoked = $time
+RETURN {_FIELDS}
+"""
+GET = f"MATCH (c:Consent {{id: $id}}) RETURN {_FIELDS}"
+# For each patient: is there a consent of the holder, valid now, covering the purpose and every
+# requested category; and is one of them a separate consent (单独同意)?
+COVERAGE = """
+UNWIND $patients AS ps
+OPTIONAL MATCH (c:Consent {patient: ps, holder: $holder})
+WHERE c.revoked IS NULL AND c.valid_from <= $now
+  AND (c.valid_until IS NULL OR c.valid_until > $now)
+  AND $purpose IN c.purposes AND all(cat IN $categories WHERE cat IN c.categories)
+RETURN ps AS patient, count(c) > 0 AS consented,
+       count(CASE WHEN c.separate THEN 1 END) > 0 AS separately
+"""
+
+
+async def create(tx: AsyncManagedTransaction, **props: Any) -> dict[str, Any]:
+    record = await (await tx.run(CREATE, props)).single(strict=True)
+    return dict(record["consent"])
+
+
+async def get(tx: AsyncManagedTransaction, consent_id: str) -> dict[str, Any] | None:
+    record = await (await tx.run(GET, id=consent_id)).single()
+    return None if record is None else dict(record["consent"])
+
+
+async def revoke(tx: AsyncManagedTransaction, consent_id: str, time: str) -> dict[str, Any] | None:
+    record = await (await tx.run(REVOKE, id=consent_id, time=time)).single()
+    return None if record is None else dict(record["consent"])
+
+
+async def coverage(
+    tx: AsyncManagedTransaction, patients: list[str], holder: str, purpose: str,
+    categories: list[str], now: str,
+) -> list[dict[str, Any]]:  # fmt: skip
+    result = await tx.run(COVERAGE, patients=patients, holder=holder, purpose=purpose,
+                          categories=categories, now=now)  # fmt: skip
+    return [dict(r) async for r in result]

@@ -1,0 +1,1 @@
+"""Compliance decisions: requests checked against the red lines in ``shapes/redlines.ttl``."""

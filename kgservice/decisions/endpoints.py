@@ -1,0 +1,32 @@
+"""``POST /v1/decisions``: ask whether data may be accessed, exported, shared or trained on."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from kgservice.auth.access import Allow
+from kgservice.auth.models import Principal
+from kgservice.auth.roles import Role
+from kgservice.decisions import service
+from kgservice.decisions.schemas import DecisionIn, DecisionOut
+from kgservice.deps import GraphDep, LedgerDep, RuntimeDep
+from kgservice.errors import AUTH_ERRORS, Unprocessable, responses
+
+router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
+Asker = Annotated[
+    Principal,
+    Depends(Allow(Role.requester, Role.institution_system, Role.operator, Role.admin)),
+]
+
+
+@router.post("", responses=responses(*AUTH_ERRORS, Unprocessable))
+async def decide(
+    request: DecisionIn, principal: Asker, runtime: RuntimeDep, graph: GraphDep, ledger: LedgerDep
+) -> DecisionOut:
+    """Check a request against the red lines and record the decision on the ledger.
+
+    ``deny`` lists every broken red line with its article and the offending values; ``review``
+    goes to the committee; ``permit`` may carry obligations (de-identify first)."""
+    return await graph.write(service.decide, ledger, runtime.redlines, principal, request)

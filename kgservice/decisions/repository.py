@@ -1,0 +1,20 @@
+"""All Cypher for decisions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+CREATE = """
+CREATE (d:Decision {id: $id, kind: $kind, holder: $holder, requester: $requester,
+                    verdict: $verdict, rules: $rules, rule_set: $rule_set, request: $request,
+                    decided: $decided, ledger_seq: $ledger_seq})
+WITH d
+MATCH (i:Institution {id: $holder})
+CREATE (d)-[:CONCERNS]->(i)
+"""
+
+
+async def create(tx: AsyncManagedTransaction, **props: Any) -> None:
+    await (await tx.run(CREATE, props)).consume()

@@ -1,0 +1,122 @@
+"""The red-line engine: the rule files as data, prepared once, and how findings become verdicts.
+
+The facts a request is judged on are N-Triples: the request itself, the purpose → categories
+table, the legal bases, and the consent coverage the service looked up. The same ``Grader``
+machinery that grades records runs the red lines (shifty, held to pySHACL by the tests).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import RDF, Graph
+
+from ingest.grading import SHAPES_DIR, Engine, Finding, Grader
+from ingest.rdf import HS, HS_NS
+from kgservice.decisions.schemas import DecisionIn, Kind, Verdict
+from kgservice.settings import REPO_ROOT
+from kgservice.vocab import BASIS_TERMS, CATEGORY_TERMS, PURPOSE_TERMS
+
+RULE_FILES = ("redlines.ttl",)
+CONTEXT_FILES = ("purposes.ttl",)
+ONTOLOGY = REPO_ROOT / "ontology" / "health.ttl"
+OBLIGATIONS = {
+    "deidentify": "de-identify: remove direct identifiers before release (PIPL Art. 73(3))",
+    "review": "committee review (PIPL Art. 13(4), Art. 24)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the service looked up for a request."""
+
+    requester_institution: str | None
+    consent: str  # "AllPatients", "SomePatients", "NoPatients"
+    separate_consent: str
+    unconsented: list[str]  # patients without a covering consent
+    unseparated: list[str]  # patients without a covering separate consent
+
+
+def _lit(value: object) -> str:
+    if isinstance(value, bool):
+        return f'"{str(value).lower()}"^^<http://www.w3.org/2001/XMLSchema#boolean>'
+    return f'"{value}"^^<http://www.w3.org/2001/XMLSchema#integer>'
+
+
+def is_egress(request: DecisionIn, requester_institution: str | None) -> bool:
+    if request.kind is not Kind.access:
+        return True
+    return requester_institution != request.holder
+
+
+def is_third_party(request: DecisionIn, requester_institution: str | None) -> bool:
+    """Data given to a processor other than the holder (training keeps raw data home)."""
+    if request.kind is Kind.training:
+        return False
+    receiver = request.recipient if request.kind is not Kind.access else requester_institution
+    return receiver != request.holder
+
+
+def request_ntriples(request: DecisionIn, facts: Facts, iri: str) -> str:
+    me = f"<{iri}>"
+    t = f"<{RDF.type}>"
+    lines = [f"{me} {t} <{HS_NS}DecisionRequest> ."]
+    if is_egress(request, facts.requester_institution):
+        lines.append(f"{me} {t} <{HS_NS}EgressRequest> .")
+    if is_third_party(request, facts.requester_institution):
+        lines.append(f"{me} {t} <{HS_NS}ThirdPartyProvision> .")
+    if request.purpose is not None:
+        lines.append(f"{me} <{HS_NS}purpose> <{HS_NS}{PURPOSE_TERMS[request.purpose]}> .")
+    if request.legal_basis is not None:
+        lines.append(f"{me} <{HS_NS}legalBasis> <{HS_NS}{BASIS_TERMS[request.legal_basis]}> .")
+    for c in request.categories:
+        lines.append(f"{me} <{HS_NS}requestsCategory> <{HS_NS}{CATEGORY_TERMS[c]}> .")
+    lines.append(f"{me} <{HS_NS}requestsLevel> {_lit(request.max_level)} .")
+    lines.append(f"{me} <{HS_NS}deidentified> {_lit(request.deidentified)} .")
+    lines.append(f"{me} <{HS_NS}consentCoverage> <{HS_NS}{facts.consent}> .")
+    lines.append(f"{me} <{HS_NS}separateConsentCoverage> <{HS_NS}{facts.separate_consent}> .")
+    return "\n".join(lines) + "\n"
+
+
+class RedLines:
+    """The prepared red lines and the context every request is judged with."""
+
+    def __init__(self, directory: Path = SHAPES_DIR, engine: Engine = Engine.shifty) -> None:
+        shapes = Graph()
+        digest = hashlib.sha256()
+        for name in (*RULE_FILES, *CONTEXT_FILES):
+            digest.update((directory / name).read_bytes())
+        for name in RULE_FILES:
+            shapes.parse(directory / name, format="turtle")
+        self.rule_set = "sha256:" + digest.hexdigest()
+        self.engine = Grader(shapes, engine)
+        context = Graph()
+        for name in CONTEXT_FILES:
+            context.parse(directory / name, format="turtle")
+        ontology = Graph().parse(ONTOLOGY, format="turtle")
+        for basis in ontology.subjects(RDF.type, HS.LegalBasis):
+            context.add((basis, RDF.type, HS.LegalBasis))
+        self.context = context.serialize(format="nt")
+
+    def check(self, request: DecisionIn, facts: Facts, iri: str) -> list[Finding]:
+        return self.engine.grade(self.context + request_ntriples(request, facts, iri)).findings
+
+
+def verdict(findings: list[Finding]) -> Verdict:
+    """Any violation denies; otherwise any warning sends the request to the committee."""
+    if any(f.rule.severity == "Violation" for f in findings):
+        return Verdict.deny
+    if findings:
+        return Verdict.review
+    return Verdict.permit
+
+
+def obligations(request: DecisionIn, v: Verdict) -> list[str]:
+    out = []
+    if v is not Verdict.deny and request.deidentified:
+        out.append(OBLIGATIONS["deidentify"])
+    if v is Verdict.review:
+        out.append(OBLIGATIONS["review"])
+    return out
