@@ -24,6 +24,11 @@ INSTITUTION_OF = {p.name: p.institution for p in PRINCIPALS}
 
 SAMPLE_RECORDS = json.loads((REPO_ROOT / "samples" / "records.json").read_text("utf-8"))
 CYPHER = {"query": "MATCH (i:Institution) RETURN count(i) AS n"}
+CONSENT = {"patient": {"kind": "PhoneNumber", "value": "13812345678"}, "purposes": ["research"],
+           "categories": ["health_status"], "separate": False,
+           "valid_from": "2026-01-01T00:00:00+08:00"}  # fmt: skip
+DECISION = {"kind": "access", "purpose": "treatment", "legal_basis": "contract",
+            "holder": "hosp-a", "categories": ["health_status"], "max_level": 3}  # fmt: skip
 
 
 def _matrix() -> list[tuple[str, str, dict[str, Any] | None, frozenset[Role], int]]:
@@ -44,6 +49,12 @@ def _matrix() -> list[tuple[str, str, dict[str, Any] | None, frozenset[Role], in
         # A clinic-b record: principals bound to another institution get 403 (scope).
         ("GET", "/v1/records/{clinic_b_record}", None, ALL, 200),
         ("POST", "/v1/cypher", CYPHER, frozenset({Role.analyst, Role.auditor, Role.admin}), 200),
+        ("POST", "/v1/consents", CONSENT, frozenset({Role.institution_system}), 201),
+        # A clinic-b consent: other institutions' systems get 403 (scope).
+        ("DELETE", "/v1/consents/{clinic_b_consent}", None, frozenset({Role.institution_system}),
+         200),
+        ("POST", "/v1/decisions", DECISION,
+         frozenset({Role.requester, Role.institution_system, Role.operator, Role.admin}), 200),
     ]  # fmt: skip
 
 
@@ -108,6 +119,11 @@ async def test_role_matrix(
     if "{clinic_b_record}" in path:
         path = path.replace("{clinic_b_record}", await _clinic_b_record(client, keys))
         scoped_to = "clinic-b"
+    if "{clinic_b_consent}" in path:
+        made = await client.post("/v1/consents", json=CONSENT,
+                                 headers=bearer(keys["clinic-b records"]))  # fmt: skip
+        path = path.replace("{clinic_b_consent}", made.json()["consent"]["id"])
+        scoped_to = "clinic-b"
     r = await client.request(method, path, json=body, headers=bearer(keys[name]))
     expected = ok if ROLE_OF[name] in allowed else 403
     if scoped_to and INSTITUTION_OF[name] not in (None, scoped_to):
@@ -140,6 +156,7 @@ async def test_no_or_bad_key_is_401(
         path.replace("{victim}", "prn_x")
         .replace("{alliance_entry}", "0")
         .replace("{clinic_b_record}", "rec_x")
+        .replace("{clinic_b_consent}", "cns_x")
     )
     r = await client.request(method, path, json=body, headers=headers)
     assert r.status_code == 401
