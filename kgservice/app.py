@@ -25,6 +25,7 @@ from kgservice.decisions.endpoints import router as decisions_router
 from kgservice.decisions.rules import RedLines
 from kgservice.deps import Runtime
 from kgservice.errors import ErrorBody, GraphUnavailable, NotAuthenticated, ShieldError
+from kgservice.grants.endpoints import router as grants_router
 from kgservice.graph.database import Graph, create_driver
 from kgservice.health.endpoints import router as health_router
 from kgservice.institutions.endpoints import router as institutions_router
@@ -110,7 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(Exception, _unexpected)
     for router in (
         health_router, principals_router, institutions_router, ledger_router, records_router,
-        cypher_router, consents_router, decisions_router,
+        cypher_router, consents_router, decisions_router, grants_router,
     ):  # fmt: skip
         app.include_router(router)
     return app

@@ -16,6 +16,7 @@ class Purpose(StrEnum):
     payment = "payment"
     management = "management"
     model_training = "model_training"
+    commercialisation = "commercialisation"
 
 
 class LegalBasis(StrEnum):
@@ -44,6 +45,7 @@ PURPOSE_TERMS = {
     Purpose.payment: "Payment",
     Purpose.management: "Management",
     Purpose.model_training: "ModelTraining",
+    Purpose.commercialisation: "Commercialisation",
 }
 BASIS_TERMS = {
     LegalBasis.consent: "ConsentBasis",

@@ -16,6 +16,7 @@ from rdflib import RDF, Graph
 from ingest.grading import SHAPES_DIR, Engine, Finding, Grader
 from ingest.rdf import HS, HS_NS
 from kgservice.decisions.schemas import DecisionIn, Kind, Verdict
+from kgservice.grants.schemas import ALLIANCE
 from kgservice.settings import REPO_ROOT
 from kgservice.vocab import BASIS_TERMS, CATEGORY_TERMS, PURPOSE_TERMS
 
@@ -37,6 +38,8 @@ class Facts:
     separate_consent: str
     unconsented: list[str]  # patients without a covering consent
     unseparated: list[str]  # patients without a covering separate consent
+    use_granted: bool = False  # the user holds a use right covering the request
+    operation_granted: bool = False  # an operation right covers the data product
 
 
 def _lit(value: object) -> str:
@@ -59,6 +62,14 @@ def is_third_party(request: DecisionIn, requester_institution: str | None) -> bo
     return receiver != request.holder
 
 
+def user_of(request: DecisionIn, requester_institution: str | None) -> str:
+    """Who would use the data: the recipient of an export or share, else the requester's
+    institution (alliance-wide requesters, such as the training operator, act for the alliance)."""
+    if request.kind in (Kind.export, Kind.share) and request.recipient:
+        return request.recipient
+    return requester_institution or ALLIANCE
+
+
 def request_ntriples(request: DecisionIn, facts: Facts, iri: str) -> str:
     me = f"<{iri}>"
     t = f"<{RDF.type}>"
@@ -67,6 +78,11 @@ def request_ntriples(request: DecisionIn, facts: Facts, iri: str) -> str:
         lines.append(f"{me} {t} <{HS_NS}EgressRequest> .")
     if is_third_party(request, facts.requester_institution):
         lines.append(f"{me} {t} <{HS_NS}ThirdPartyProvision> .")
+    if user_of(request, facts.requester_institution) != request.holder:
+        lines.append(f"{me} {t} <{HS_NS}ForeignUse> .")
+    status = {True: "Granted", False: "NotGranted"}
+    lines.append(f"{me} <{HS_NS}useGrant> <{HS_NS}{status[facts.use_granted]}> .")
+    lines.append(f"{me} <{HS_NS}operationGrant> <{HS_NS}{status[facts.operation_granted]}> .")
     if request.purpose is not None:
         lines.append(f"{me} <{HS_NS}purpose> <{HS_NS}{PURPOSE_TERMS[request.purpose]}> .")
     if request.legal_basis is not None:

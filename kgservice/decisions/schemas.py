@@ -35,6 +35,7 @@ class DecisionIn(BaseModel):
     categories: list[Category] = Field(min_length=1)
     max_level: int = Field(ge=1, le=5, description="highest sensitivity level requested")
     deidentified: bool = Field(default=False, description="direct identifiers removed first")
+    product: str | None = Field(default=None, description="data product, for commercialisation")
 
 
 class Reason(BaseModel):

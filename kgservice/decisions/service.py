@@ -11,9 +11,10 @@ from ingest.grading import Finding
 from kgservice.auth.models import Principal
 from kgservice.consents import repository as consents
 from kgservice.decisions import repository as repo
-from kgservice.decisions.rules import Facts, RedLines, obligations, verdict
+from kgservice.decisions.rules import Facts, RedLines, obligations, user_of, verdict
 from kgservice.decisions.schemas import DecisionIn, DecisionOut, Reason
 from kgservice.errors import Unprocessable
+from kgservice.grants import repository as grants
 from kgservice.institutions import repository as institutions
 from kgservice.ledger.canonical import Event, payload_digest, utc_now
 from kgservice.ledger.schemas import ReceiptOut
@@ -39,8 +40,20 @@ async def facts_for(
     unconsented = [r["patient"] for r in rows if not r["consented"]]
     unseparated = [r["patient"] for r in rows if not r["separately"]]
     total = len(rows)
+    use = operation = False
+    if request.purpose is not None:
+        scope = {"holder": request.holder, "purpose": request.purpose.value,
+                 "categories": [c.value for c in request.categories], "level": request.max_level,
+                 "now": now}  # fmt: skip
+        use = await grants.covers(tx, right="use", product=None, **scope,
+                                  grantee=user_of(request, principal.institution))  # fmt: skip
+        if request.product is not None:
+            operation = await grants.covers(tx, right="operation", product=request.product,
+                                            grantee=user_of(request, principal.institution),
+                                            **scope)  # fmt: skip
     return Facts(principal.institution, _coverage(total - len(unconsented), total),
-                 _coverage(total - len(unseparated), total), unconsented, unseparated)  # fmt: skip
+                 _coverage(total - len(unseparated), total), unconsented, unseparated,
+                 use, operation)  # fmt: skip
 
 
 def _offending(f: Finding, request: DecisionIn, facts: Facts) -> list[str]:
@@ -55,6 +68,10 @@ def _offending(f: Finding, request: DecisionIn, facts: Facts) -> list[str]:
         return ["purpose"]
     if rule in ("RL-LEGAL-BASIS", "RL-EMERGENCY-REVIEW"):
         return ["legal_basis"]
+    if rule == "RL-USE-GRANT":
+        return [f"use by {user_of(request, facts.requester_institution)}"]
+    if rule == "RL-OPERATION-GRANT":
+        return [f"product {request.product or '(none named)'}"]
     return [f.value.rsplit("#", 1)[-1]] if f.value else []
 
 

@@ -26,6 +26,7 @@ CONSTRAINTS = (
     "FOR (p:Patient) REQUIRE p.pseudonym IS UNIQUE",
     "CREATE CONSTRAINT consent_id IF NOT EXISTS FOR (c:Consent) REQUIRE c.id IS UNIQUE",
     "CREATE CONSTRAINT decision_id IF NOT EXISTS FOR (d:Decision) REQUIRE d.id IS UNIQUE",
+    "CREATE CONSTRAINT grant_id IF NOT EXISTS FOR (g:Grant) REQUIRE g.id IS UNIQUE",
 )
 
 INDEXES = (

@@ -27,6 +27,9 @@ CYPHER = {"query": "MATCH (i:Institution) RETURN count(i) AS n"}
 CONSENT = {"patient": {"kind": "PhoneNumber", "value": "13812345678"}, "purposes": ["research"],
            "categories": ["health_status"], "separate": False,
            "valid_from": "2026-01-01T00:00:00+08:00"}  # fmt: skip
+GRANT = {"right": "use", "holder": "hosp-a", "grantee": "clinic-b", "purposes": ["treatment"],
+         "categories": ["health_status"], "max_level": 3,
+         "valid_from": "2026-01-01T00:00:00+08:00"}  # fmt: skip
 DECISION = {"kind": "access", "purpose": "treatment", "legal_basis": "contract",
             "holder": "hosp-a", "categories": ["health_status"], "max_level": 3}  # fmt: skip
 
@@ -53,6 +56,10 @@ def _matrix() -> list[tuple[str, str, dict[str, Any] | None, frozenset[Role], in
         # A clinic-b consent: other institutions' systems get 403 (scope).
         ("DELETE", "/v1/consents/{clinic_b_consent}", None, frozenset({Role.institution_system}),
          200),
+        ("POST", "/v1/grants", GRANT, frozenset({Role.institution_system, Role.admin}), 201),
+        ("GET", "/v1/grants", None, ALL, 200),
+        ("DELETE", "/v1/grants/{hosp_a_grant}", None,
+         frozenset({Role.institution_system, Role.admin}), 200),
         ("POST", "/v1/decisions", DECISION,
          frozenset({Role.requester, Role.institution_system, Role.operator, Role.admin}), 200),
     ]  # fmt: skip
@@ -124,6 +131,12 @@ async def test_role_matrix(
                                  headers=bearer(keys["clinic-b records"]))  # fmt: skip
         path = path.replace("{clinic_b_consent}", made.json()["consent"]["id"])
         scoped_to = "clinic-b"
+    if method == "POST" and path == "/v1/grants":
+        scoped_to = "hosp-a"  # granting hosp-a's data is hosp-a's (or an admin's) to do
+    if "{hosp_a_grant}" in path:
+        made = await client.post("/v1/grants", json=GRANT, headers=bearer(keys["demo admin"]))
+        path = path.replace("{hosp_a_grant}", made.json()["grant"]["id"])
+        scoped_to = "hosp-a"
     r = await client.request(method, path, json=body, headers=bearer(keys[name]))
     expected = ok if ROLE_OF[name] in allowed else 403
     if scoped_to and INSTITUTION_OF[name] not in (None, scoped_to):
@@ -157,6 +170,7 @@ async def test_no_or_bad_key_is_401(
         .replace("{alliance_entry}", "0")
         .replace("{clinic_b_record}", "rec_x")
         .replace("{clinic_b_consent}", "cns_x")
+        .replace("{hosp_a_grant}", "grt_x")
     )
     r = await client.request(method, path, json=body, headers=headers)
     assert r.status_code == 401

@@ -29,6 +29,13 @@ async def consent(client: httpx.AsyncClient, key: str, **change: Any) -> httpx.R
     return await client.post("/v1/consents", json=body, headers=bearer(key))
 
 
+async def grant(client: httpx.AsyncClient, key: str, **change: Any) -> httpx.Response:
+    body = {"right": "use", "holder": "clinic-b", "grantee": "uni-lab", "purposes": ["research"],
+            "categories": ["health_status"], "max_level": 3, "valid_from": _iso(-1),
+            "valid_until": _iso(90), **change}  # fmt: skip
+    return await client.post("/v1/grants", json=body, headers=bearer(key))
+
+
 async def decide(client: httpx.AsyncClient, key: str, **change: Any) -> dict[str, Any]:
     body = {"kind": "share", "purpose": "research", "legal_basis": "consent",
             "holder": "clinic-b", "recipient": "uni-lab", "categories": ["health_status"],
@@ -44,6 +51,7 @@ async def test_consent_decides_a_share_and_revocation_takes_effect_at_once(
 ) -> None:
     made = await consent(client, keys["clinic-b records"])
     assert made.status_code == 201, made.text
+    assert (await grant(client, keys["clinic-b records"])).status_code == 201
     pseudonym = made.json()["consent"]["patient"]
     assert RESIDENT_ID not in made.text
     requester = keys["hosp-a endocrinologist"]
@@ -67,6 +75,7 @@ async def test_consent_must_cover_purpose_categories_and_time(
     client: httpx.AsyncClient, keys: dict[str, str]
 ) -> None:
     system = keys["clinic-b records"]
+    await grant(client, system)
     expired = (await consent(client, system, valid_from=_iso(-60), valid_until=_iso(-1))).json()
     pseudonym = expired["consent"]["patient"]
     requester = keys["hosp-a endocrinologist"]
@@ -85,6 +94,8 @@ async def test_consent_must_cover_purpose_categories_and_time(
 async def test_core_private_data_never_leave_and_the_decision_is_ledgered(
     client: httpx.AsyncClient, keys: dict[str, str], graph: Graph
 ) -> None:
+    await grant(client, keys["clinic-b records"], grantee="alliance", purposes=["model_training"],
+                max_level=4)  # fmt: skip
     d = await decide(client, keys["alliance operator"], kind="training",
                      purpose="model_training", legal_basis="statutory_duty", recipient=None,
                      max_level=4)  # fmt: skip
@@ -152,3 +163,42 @@ async def test_consents_belong_to_their_holder(
         "patient": {"kind": "ResidentId"}, "purposes": ["research"],
         "categories": ["health_status"], "separate": True, "valid_from": _iso(0)})  # fmt: skip
     assert bad.status_code == 422
+
+
+async def test_use_and_operation_rights(client: httpx.AsyncClient, keys: dict[str, str]) -> None:
+    system, requester = keys["clinic-b records"], keys["hosp-a endocrinologist"]
+    # hosp-a reading clinic-b's data is use by a non-holder: it needs clinic-b's use grant.
+    visit = {"kind": "access", "purpose": "treatment", "legal_basis": "contract",
+             "recipient": None}  # fmt: skip
+    d = await decide(client, requester, **visit)
+    assert [r["rule"] for r in d["reasons"]] == ["RL-USE-GRANT"]
+    assert d["reasons"][0]["offending"] == ["use by hosp-a"]
+    made = await grant(client, system, grantee="hosp-a", purposes=["treatment"])
+    assert made.status_code == 201, made.text
+    assert (await decide(client, requester, **visit))["verdict"] == "permit"
+    # A grant narrower than the request does not count: level 4 asked, 3 granted.
+    assert (await decide(client, requester, **visit, max_level=4))["verdict"] == "deny"
+    revoked = await client.delete(f"/v1/grants/{made.json()['grant']['id']}",
+                                  headers=bearer(system))  # fmt: skip
+    assert revoked.status_code == 200
+    assert (await decide(client, requester, **visit))["verdict"] == "deny"
+    # Selling a trained model needs the operation right for that product.
+    sell = {"kind": "access", "purpose": "commercialisation", "legal_basis": "contract",
+            "holder": "clinic-b", "recipient": None, "product": "glycaemia-model-v1"}  # fmt: skip
+    d = await decide(client, keys["clinic-b records"], **sell)
+    assert [r["rule"] for r in d["reasons"]] == ["RL-OPERATION-GRANT"]
+    op = await grant(client, system, right="operation", grantee="clinic-b",
+                     purposes=["commercialisation"], product="glycaemia-model-v1")  # fmt: skip
+    assert op.status_code == 201, op.text
+    assert (await decide(client, keys["clinic-b records"], **sell))["verdict"] == "permit"
+
+
+async def test_grants_are_the_holders_to_give(
+    client: httpx.AsyncClient, keys: dict[str, str]
+) -> None:
+    other = await grant(client, keys["clinic-c records"])  # clinic-c granting clinic-b's data
+    assert other.status_code == 403
+    no_product = await grant(client, keys["clinic-b records"], right="operation")
+    assert no_product.status_code == 422
+    listed = await client.get("/v1/grants", headers=bearer(keys["clinic-b records"]))
+    assert listed.status_code == 200

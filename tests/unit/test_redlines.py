@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -19,6 +20,10 @@ HOME = Facts("hosp-a", "NoPatients", "NoPatients", [], [])
 CONSENTED = Facts("hosp-a", "AllPatients", "AllPatients", [], [])
 PARTLY = Facts("hosp-a", "SomePatients", "SomePatients", ["ps_1"], ["ps_1"])
 NOT_SEPARATE = Facts("hosp-a", "AllPatients", "NoPatients", [], ["ps_1", "ps_2"])
+USE_GRANTED = replace(HOME, use_granted=True)
+OPERATION_GRANTED = replace(HOME, operation_granted=True)
+SHARE = {"kind": "share", "recipient": "uni-lab"}
+SELL = {"purpose": "commercialisation", "product": "model-7"}
 
 # (rule, fires, request changes, facts)
 CASES: list[tuple[str, bool, dict[str, Any], Facts]] = [
@@ -35,13 +40,21 @@ CASES: list[tuple[str, bool, dict[str, Any], Facts]] = [
                               "deidentified": True}, HOME),
     ("RL-CORE-EGRESS", False, {"kind": "training", "purpose": "model_training"}, HOME),
     ("RL-CORE-EGRESS", False, {"max_level": 5}, HOME),  # reading at home is not egress
-    ("RL-THIRD-PARTY-CONSENT", True, {"kind": "share", "recipient": "uni-lab"}, NOT_SEPARATE),
-    ("RL-THIRD-PARTY-CONSENT", False, {"kind": "share", "recipient": "uni-lab"}, CONSENTED),
-    ("RL-THIRD-PARTY-CONSENT", False, {"kind": "share", "recipient": "uni-lab",
-                                       "deidentified": True}, NOT_SEPARATE),
+    ("RL-THIRD-PARTY-CONSENT", True, {**SHARE, "legal_basis": "consent"}, NOT_SEPARATE),
+    ("RL-THIRD-PARTY-CONSENT", False, {**SHARE, "legal_basis": "consent"}, CONSENTED),
+    ("RL-THIRD-PARTY-CONSENT", False, {**SHARE, "legal_basis": "consent", "deidentified": True},
+     NOT_SEPARATE),
+    ("RL-THIRD-PARTY-CONSENT", False, {**SHARE, "legal_basis": "statutory_duty"}, NOT_SEPARATE),
     ("RL-CONSENT-VALID", True, {"legal_basis": "consent"}, PARTLY),
     ("RL-CONSENT-VALID", False, {"legal_basis": "consent"}, CONSENTED),
     ("RL-CONSENT-VALID", False, {"legal_basis": "contract"}, PARTLY),
+    ("RL-USE-GRANT", True, SHARE, HOME),
+    ("RL-USE-GRANT", True, {}, replace(HOME, requester_institution="clinic-b")),
+    ("RL-USE-GRANT", False, SHARE, USE_GRANTED),
+    ("RL-USE-GRANT", False, {}, HOME),  # the holder uses its own data
+    ("RL-OPERATION-GRANT", True, SELL, HOME),
+    ("RL-OPERATION-GRANT", False, SELL, OPERATION_GRANTED),
+    ("RL-OPERATION-GRANT", False, {}, HOME),
     ("RL-EMERGENCY-REVIEW", True, {"legal_basis": "emergency"}, HOME),
     ("RL-EMERGENCY-REVIEW", False, {}, HOME),
 ]  # fmt: skip
