@@ -44,6 +44,7 @@ class Rule:
     message_zh: str
     message_en: str
     article: str
+    break_glass: bool = False  # an emergency request may override it (hs:breakGlass)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +127,9 @@ class Grader:
             zh, en = _messages(self.shapes, shape)
             severity = self.shapes.value(shape, SH.severity) or SH.Violation
             article = self.shapes.value(shape, HS.article) or Literal("")
-            rule = Rule(str(rule_id), _local(severity), zh, en, str(article))
+            glass = self.shapes.value(shape, HS.breakGlass)
+            rule = Rule(str(rule_id), _local(severity), zh, en, str(article),
+                        isinstance(glass, Literal) and glass.toPython() is True)  # fmt: skip
             self.rules[str(shape)] = rule
             for predicate in (SH.property, SH.sparql):
                 for part in self.shapes.objects(shape, predicate):

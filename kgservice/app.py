@@ -36,6 +36,7 @@ from kgservice.middleware import BodyLimit
 from kgservice.records.checking import Checker
 from kgservice.records.endpoints import router as records_router
 from kgservice.records.protection import load_protector
+from kgservice.reviews.endpoints import router as reviews_router
 from kgservice.settings import Settings, get_settings
 
 log = logging.getLogger("kgservice")
@@ -111,7 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(Exception, _unexpected)
     for router in (
         health_router, principals_router, institutions_router, ledger_router, records_router,
-        cypher_router, consents_router, decisions_router, grants_router,
+        cypher_router, consents_router, decisions_router, grants_router, reviews_router,
     ):  # fmt: skip
         app.include_router(router)
     return app

@@ -23,6 +23,12 @@ class Verdict(StrEnum):
     review = "review"
 
 
+class Emergency(BaseModel):
+    """Break-glass (PIPL Art. 13(4)): why the data are needed now, for the committee."""
+
+    justification: str = Field(min_length=10, max_length=2000)
+
+
 class DecisionIn(BaseModel):
     kind: Kind
     # Optional here so that a missing purpose or basis is a red-line denial with its article,
@@ -36,6 +42,7 @@ class DecisionIn(BaseModel):
     max_level: int = Field(ge=1, le=5, description="highest sensitivity level requested")
     deidentified: bool = Field(default=False, description="direct identifiers removed first")
     product: str | None = Field(default=None, description="data product, for commercialisation")
+    emergency: Emergency | None = None
 
 
 class Reason(BaseModel):
@@ -53,5 +60,7 @@ class DecisionOut(BaseModel):
     obligations: list[str]
     reasons: list[Reason]
     rule_set: str = Field(description="SHA-256 of the rule files this decision used")
+    override: bool = Field(description="permitted by break-glass over the rules in `reasons`")
+    review: str | None = Field(description="the committee review item this decision opened")
     decided: str
     ledger: ReceiptOut

@@ -11,14 +11,15 @@ from ingest.grading import Finding
 from kgservice.auth.models import Principal
 from kgservice.consents import repository as consents
 from kgservice.decisions import repository as repo
-from kgservice.decisions.rules import Facts, RedLines, obligations, user_of, verdict
-from kgservice.decisions.schemas import DecisionIn, DecisionOut, Reason
+from kgservice.decisions.rules import OBLIGATIONS, Facts, RedLines, obligations, user_of, verdict
+from kgservice.decisions.schemas import DecisionIn, DecisionOut, Reason, Verdict
 from kgservice.errors import Unprocessable
 from kgservice.grants import repository as grants
 from kgservice.institutions import repository as institutions
 from kgservice.ledger.canonical import Event, payload_digest, utc_now
 from kgservice.ledger.schemas import ReceiptOut
 from kgservice.ledger.service import Ledger
+from kgservice.reviews import service as reviews
 
 ID_BASE = "https://w3id.org/health-shield/id/decision/"
 
@@ -82,6 +83,17 @@ def reasons(findings: list[Finding], request: DecisionIn, facts: Facts) -> list[
             for f in sorted(findings, key=lambda x: x.rule.id)]  # fmt: skip
 
 
+def break_glass(request: DecisionIn, findings: list[Finding]) -> bool:
+    """An emergency request overrides only rules marked ``hs:breakGlass`` (consent), and only
+    when nothing else stands in its way (PIPL Art. 13(4)); core-private egress never yields."""
+    violations = [f for f in findings if f.rule.severity == "Violation"]
+    return (
+        request.emergency is not None
+        and bool(violations)
+        and all(f.rule.break_glass for f in violations)
+    )
+
+
 async def decide(
     tx: AsyncManagedTransaction, ledger: Ledger, redlines: RedLines, principal: Principal,
     request: DecisionIn,
@@ -92,21 +104,52 @@ async def decide(
     now = utc_now()
     facts = await facts_for(tx, request, principal, now)
     findings = redlines.check(request, facts, ID_BASE + decision_id)
-    v = verdict(findings)
     why = reasons(findings, request, facts)
+    rules = [r.rule for r in why]
+    override = break_glass(request, findings)
+    v = Verdict.permit if override else verdict(findings)
+    if request.emergency is not None and v is Verdict.review:
+        v = Verdict.permit  # break-glass permits at once; the committee reviews afterwards
+    needs_review = override or v is Verdict.review or request.emergency is not None
+    review_id = reviews.new_id() if needs_review and v is not Verdict.deny else None
     request_json = request.model_dump(mode="json")
-    event = Event(
+    events = [Event(
         "decision.made", principal.id,
-        {"id": decision_id, "kind": request.kind.value, "verdict": v.value,
-         "rules": [r.rule for r in why], "rule_set": redlines.rule_set,
+        {"id": decision_id, "kind": request.kind.value, "verdict": v.value, "rules": rules,
+         "override": override, "rule_set": redlines.rule_set,
          "request_digest": payload_digest(request_json)},
         institution=request.holder,
-    )  # fmt: skip
-    (receipt,) = await ledger.append(tx, [event])
+    )]  # fmt: skip
+    if request.emergency is not None and v is Verdict.permit:
+        # Who, when (the entry's time), why (digest: the text may name the patient; it is kept
+        # on the decision node for the committee) and what was seen.
+        events.append(Event(
+            "decision.override", principal.id,
+            {"decision": decision_id, "overridden": rules,
+             "justification_digest": payload_digest({"text": request.emergency.justification}),
+             "patients": sorted(set(request.patients)),
+             "categories": [c.value for c in request.categories],
+             "max_level": request.max_level},
+            institution=request.holder,
+        ))  # fmt: skip
+    if review_id is not None:
+        kind = "override" if request.emergency is not None else "review"
+        events.append(reviews.opened_event(review_id, decision_id, kind, principal.id,
+                                           request.holder))  # fmt: skip
+    receipt = (await ledger.append(tx, events))[0]
     await repo.create(tx, id=decision_id, kind=request.kind.value, holder=request.holder,
-                      requester=principal.id, verdict=v.value, rules=[r.rule for r in why],
+                      requester=principal.id, user=user_of(request, principal.institution),
+                      verdict=v.value, override=override, rules=rules,
                       rule_set=redlines.rule_set, request=request.model_dump_json(),
+                      justification=request.emergency.justification if request.emergency else None,
                       decided=now, ledger_seq=receipt.seq)  # fmt: skip
-    return DecisionOut(id=decision_id, verdict=v, obligations=obligations(request, v),
-                       reasons=why, rule_set=redlines.rule_set, decided=now,
-                       ledger=ReceiptOut.of(receipt))  # fmt: skip
+    if review_id is not None:
+        await reviews.create(tx, review_id, decision_id,
+                             "override" if request.emergency is not None else "review",
+                             request.holder, principal.id, rules)  # fmt: skip
+    duties = obligations(request, v)
+    if review_id is not None and OBLIGATIONS["review"] not in duties:
+        duties.append(OBLIGATIONS["review"])
+    return DecisionOut(id=decision_id, verdict=v, obligations=duties, reasons=why,
+                       rule_set=redlines.rule_set, override=override, review=review_id,
+                       decided=now, ledger=ReceiptOut.of(receipt))  # fmt: skip

@@ -30,6 +30,7 @@ CONSENT = {"patient": {"kind": "PhoneNumber", "value": "13812345678"}, "purposes
 GRANT = {"right": "use", "holder": "hosp-a", "grantee": "clinic-b", "purposes": ["treatment"],
          "categories": ["health_status"], "max_level": 3,
          "valid_from": "2026-01-01T00:00:00+08:00"}  # fmt: skip
+REVIEW_DECISION = {"outcome": "uphold", "reason": "the emergency access was justified"}
 DECISION = {"kind": "access", "purpose": "treatment", "legal_basis": "contract",
             "holder": "hosp-a", "categories": ["health_status"], "max_level": 3}  # fmt: skip
 
@@ -60,6 +61,10 @@ def _matrix() -> list[tuple[str, str, dict[str, Any] | None, frozenset[Role], in
         ("GET", "/v1/grants", None, ALL, 200),
         ("DELETE", "/v1/grants/{hosp_a_grant}", None,
          frozenset({Role.institution_system, Role.admin}), 200),
+        ("GET", "/v1/reviews", None, frozenset({Role.reviewer, Role.auditor, Role.admin}), 200),
+        ("POST", "/v1/reviews/{open_review}/claim", None, frozenset({Role.reviewer}), 200),
+        ("POST", "/v1/reviews/{claimed_review}/decide", REVIEW_DECISION,
+         frozenset({Role.reviewer}), 200),
         ("POST", "/v1/decisions", DECISION,
          frozenset({Role.requester, Role.institution_system, Role.operator, Role.admin}), 200),
     ]  # fmt: skip
@@ -131,6 +136,14 @@ async def test_role_matrix(
                                  headers=bearer(keys["clinic-b records"]))  # fmt: skip
         path = path.replace("{clinic_b_consent}", made.json()["consent"]["id"])
         scoped_to = "clinic-b"
+    if "{open_review}" in path or "{claimed_review}" in path:
+        emergency = {**DECISION, "legal_basis": "emergency"}
+        made = await client.post("/v1/decisions", json=emergency,
+                                 headers=bearer(keys["hosp-a endocrinologist"]))  # fmt: skip
+        review = made.json()["review"]
+        if "{claimed_review}" in path and ROLE_OF[name] is Role.reviewer:
+            await client.post(f"/v1/reviews/{review}/claim", headers=bearer(keys[name]))
+        path = path.replace("{open_review}", review).replace("{claimed_review}", review)
     if method == "POST" and path == "/v1/grants":
         scoped_to = "hosp-a"  # granting hosp-a's data is hosp-a's (or an admin's) to do
     if "{hosp_a_grant}" in path:
@@ -171,6 +184,8 @@ async def test_no_or_bad_key_is_401(
         .replace("{clinic_b_record}", "rec_x")
         .replace("{clinic_b_consent}", "cns_x")
         .replace("{hosp_a_grant}", "grt_x")
+        .replace("{open_review}", "rev_x")
+        .replace("{claimed_review}", "rev_x")
     )
     r = await client.request(method, path, json=body, headers=headers)
     assert r.status_code == 401

@@ -1,0 +1,1 @@
+"""The review committee's queue: escalated decisions and break-glass overrides."""

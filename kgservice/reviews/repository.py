@@ -1,0 +1,75 @@
+"""All Cypher for review items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+_FIELDS = (
+    "r {.id, .decision, .kind, .status, .holder, .requester, .rules, .created, .claimed_by, "
+    ".decided_by, .outcome, .reason, .grant} AS review"
+)
+CREATE = f"""
+MATCH (d:Decision {{id: $decision}})
+CREATE (r:Review {{id: $id, decision: $decision, kind: $kind, status: 'open', holder: $holder,
+                   requester: $requester, rules: $rules, created: $created}})
+CREATE (r)-[:ABOUT]->(d)
+RETURN {_FIELDS}
+"""
+GET = f"MATCH (r:Review {{id: $id}}) RETURN {_FIELDS}"
+LIST = f"""
+MATCH (r:Review) WHERE $status IS NULL OR r.status = $status
+RETURN {_FIELDS} ORDER BY r.created LIMIT 500
+"""
+CLAIM = f"""
+MATCH (r:Review {{id: $id}}) WHERE r.status = 'open'
+SET r.status = 'claimed', r.claimed_by = $by, r.claimed_at = $time
+RETURN {_FIELDS}
+"""
+DECIDE = f"""
+MATCH (r:Review {{id: $id}}) WHERE r.status = 'claimed' AND r.claimed_by = $by
+SET r.status = 'decided', r.decided_by = $by, r.decided_at = $time, r.outcome = $outcome,
+    r.reason = $reason, r.grant = $grant
+RETURN {_FIELDS}
+"""
+DECISION_REQUEST = (
+    "MATCH (d:Decision {id: $id}) RETURN d.request AS request, d.requester AS requester"
+)
+DECISION_USER = "MATCH (d:Decision {id: $id}) RETURN d.user AS user"
+
+
+async def create(tx: AsyncManagedTransaction, **props: Any) -> dict[str, Any]:
+    record = await (await tx.run(CREATE, props)).single(strict=True)
+    return dict(record["review"])
+
+
+async def get(tx: AsyncManagedTransaction, review_id: str) -> dict[str, Any] | None:
+    record = await (await tx.run(GET, id=review_id)).single()
+    return None if record is None else dict(record["review"])
+
+
+async def list_reviews(tx: AsyncManagedTransaction, status: str | None) -> list[dict[str, Any]]:
+    return [dict(r["review"]) async for r in await tx.run(LIST, status=status)]
+
+
+async def claim(
+    tx: AsyncManagedTransaction, review_id: str, by: str, time: str
+) -> dict[str, Any] | None:
+    record = await (await tx.run(CLAIM, id=review_id, by=by, time=time)).single()
+    return None if record is None else dict(record["review"])
+
+
+async def decide(tx: AsyncManagedTransaction, **props: Any) -> dict[str, Any] | None:
+    record = await (await tx.run(DECIDE, props)).single()
+    return None if record is None else dict(record["review"])
+
+
+async def decision_user(tx: AsyncManagedTransaction, decision_id: str) -> str:
+    record = await (await tx.run(DECISION_USER, id=decision_id)).single(strict=True)
+    return str(record["user"])
+
+
+async def decision_request(tx: AsyncManagedTransaction, decision_id: str) -> tuple[str, str]:
+    record = await (await tx.run(DECISION_REQUEST, id=decision_id)).single(strict=True)
+    return str(record["request"]), str(record["requester"])
