@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import RDF, Graph
+from rdflib import RDF, RDFS, Graph
 
 from ingest.grading import SHAPES_DIR, Engine, Finding, Grader
 from ingest.rdf import HS, HS_NS
@@ -21,7 +21,7 @@ from kgservice.settings import REPO_ROOT
 from kgservice.vocab import BASIS_TERMS, CATEGORY_TERMS, PURPOSE_TERMS
 
 RULE_FILES = ("redlines.ttl",)
-CONTEXT_FILES = ("purposes.ttl",)
+CONTEXT_FILES = ("purposes.ttl", "formulary.ttl")
 ONTOLOGY = REPO_ROOT / "ontology" / "health.ttl"
 OBLIGATIONS = {
     "deidentify": "de-identify: remove direct identifiers before release (PIPL Art. 73(3))",
@@ -70,6 +70,23 @@ def user_of(request: DecisionIn, requester_institution: str | None) -> str:
     return requester_institution or ALLIANCE
 
 
+def prescription_ntriples(request: DecisionIn, drugs: dict[str, str], iri: str) -> str:
+    rx = request.prescription
+    if rx is None:
+        raise ValueError("not a prescription check")
+    me, dec = f"<{iri}>", "<http://www.w3.org/2001/XMLSchema#decimal>"
+    drug = drugs.get(rx.drug.strip().lower()) or f"urn:health-shield:unlisted-drug:{iri}"
+    lines = [
+        f"{me} <{RDF.type}> <{HS_NS}PrescriptionCheck> .",
+        f"{me} <{HS_NS}drug> <{drug}> .",
+        f'{me} <{HS_NS}diagnosis> "{rx.diagnosis}" .',
+        f'{me} <{HS_NS}dailyDoseMg> "{rx.daily_dose_mg}"^^{dec} .',
+    ]
+    if rx.egfr is not None:
+        lines.append(f'{me} <{HS_NS}patientEGFR> "{rx.egfr}"^^{dec} .')
+    return "\n".join(lines) + "\n"
+
+
 def request_ntriples(request: DecisionIn, facts: Facts, iri: str) -> str:
     me = f"<{iri}>"
     t = f"<{RDF.type}>"
@@ -115,9 +132,17 @@ class RedLines:
         for basis in ontology.subjects(RDF.type, HS.LegalBasis):
             context.add((basis, RDF.type, HS.LegalBasis))
         self.context = context.serialize(format="nt")
+        # Drugs by any of their names, English or Chinese.
+        self.drugs = {str(label).lower(): str(drug)
+                      for drug in context.subjects(RDF.type, HS.Drug)
+                      for label in context.objects(drug, RDFS.label)}  # fmt: skip
 
     def check(self, request: DecisionIn, facts: Facts, iri: str) -> list[Finding]:
-        return self.engine.grade(self.context + request_ntriples(request, facts, iri)).findings
+        if request.kind is Kind.prescription:
+            data = prescription_ntriples(request, self.drugs, iri)
+        else:
+            data = request_ntriples(request, facts, iri)
+        return self.engine.grade(self.context + data).findings
 
 
 def verdict(findings: list[Finding]) -> Verdict:

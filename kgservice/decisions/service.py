@@ -12,7 +12,7 @@ from kgservice.auth.models import Principal
 from kgservice.consents import repository as consents
 from kgservice.decisions import repository as repo
 from kgservice.decisions.rules import OBLIGATIONS, Facts, RedLines, obligations, user_of, verdict
-from kgservice.decisions.schemas import DecisionIn, DecisionOut, Reason, Verdict
+from kgservice.decisions.schemas import DecisionIn, DecisionOut, Kind, Reason, Verdict
 from kgservice.errors import Unprocessable
 from kgservice.grants import repository as grants
 from kgservice.institutions import repository as institutions
@@ -34,6 +34,8 @@ async def facts_for(
     tx: AsyncManagedTransaction, request: DecisionIn, principal: Principal, now: str
 ) -> Facts:
     rows = []
+    if request.kind is Kind.prescription:
+        return Facts(principal.institution, "NoPatients", "NoPatients", [], [])
     if request.patients and request.purpose is not None:
         rows = await consents.coverage(tx, sorted(set(request.patients)), request.holder,
                                        request.purpose.value,
@@ -73,6 +75,13 @@ def _offending(f: Finding, request: DecisionIn, facts: Facts) -> list[str]:
         return [f"use by {user_of(request, facts.requester_institution)}"]
     if rule == "RL-OPERATION-GRANT":
         return [f"product {request.product or '(none named)'}"]
+    rx = request.prescription
+    if rx is not None and rule == "RX-MAX-DOSE":
+        return [f"daily_dose_mg {rx.daily_dose_mg}"]
+    if rx is not None and rule == "RX-CONTRAINDICATION-EGFR":
+        return [f"egfr {rx.egfr}"]
+    if rx is not None and rule in ("RX-OFF-LABEL", "RX-KNOWN-DRUG"):
+        return [f"diagnosis {rx.diagnosis}" if rule == "RX-OFF-LABEL" else f"drug {rx.drug}"]
     return [f.value.rsplit("#", 1)[-1]] if f.value else []
 
 

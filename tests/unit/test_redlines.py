@@ -25,6 +25,13 @@ OPERATION_GRANTED = replace(HOME, operation_granted=True)
 SHARE = {"kind": "share", "recipient": "uni-lab"}
 SELL = {"purpose": "commercialisation", "product": "model-7"}
 
+
+def rx(**change: Any) -> dict[str, Any]:
+    """A prescription check: metformin 1,000 mg/day for type 2 diabetes, eGFR 60, changed."""
+    p = {"drug": "metformin", "daily_dose_mg": 1000, "diagnosis": "E11.9", "egfr": 60, **change}
+    return {"kind": "prescription", "prescription": p}
+
+
 # (rule, fires, request changes, facts)
 CASES: list[tuple[str, bool, dict[str, Any], Facts]] = [
     ("RL-PURPOSE", True, {"purpose": None}, HOME),
@@ -55,6 +62,15 @@ CASES: list[tuple[str, bool, dict[str, Any], Facts]] = [
     ("RL-OPERATION-GRANT", True, SELL, HOME),
     ("RL-OPERATION-GRANT", False, SELL, OPERATION_GRANTED),
     ("RL-OPERATION-GRANT", False, {}, HOME),
+    ("RX-KNOWN-DRUG", True, rx(drug="aspirin", daily_dose_mg=100), HOME),
+    ("RX-KNOWN-DRUG", False, rx(drug="二甲双胍"), HOME),
+    ("RX-OFF-LABEL", True, rx(drug="glimepiride", daily_dose_mg=2, diagnosis="E10.9"), HOME),
+    ("RX-OFF-LABEL", False, rx(drug="dapagliflozin", daily_dose_mg=10, diagnosis="N18.3"), HOME),
+    ("RX-MAX-DOSE", True, rx(daily_dose_mg=3000), HOME),
+    ("RX-MAX-DOSE", False, rx(daily_dose_mg=2550), HOME),
+    ("RX-CONTRAINDICATION-EGFR", True, rx(egfr=29), HOME),
+    ("RX-CONTRAINDICATION-EGFR", False, rx(egfr=30), HOME),
+    ("RX-CONTRAINDICATION-EGFR", False, rx(drug="sitagliptin", daily_dose_mg=50, egfr=20), HOME),
     ("RL-EMERGENCY-REVIEW", True, {"legal_basis": "emergency"}, HOME),
     ("RL-EMERGENCY-REVIEW", False, {}, HOME),
 ]  # fmt: skip
@@ -107,3 +123,12 @@ def test_who_is_a_third_party() -> None:
     training = DecisionIn.model_validate({**BASE, "kind": "training"})
     assert is_egress(training, "hosp-a")
     assert not is_third_party(training, "hosp-a")
+
+
+def test_prescriptions_are_not_judged_by_the_data_red_lines() -> None:
+    rl = RedLines()
+    request = DecisionIn.model_validate({"kind": "prescription", "holder": "clinic-b",
+                                         "prescription": rx()["prescription"]})  # fmt: skip
+    assert rl.check(request, HOME, IRI) == []
+    with pytest.raises(ValueError, match="carries `prescription`"):
+        DecisionIn.model_validate({**BASE, "kind": "prescription"})
