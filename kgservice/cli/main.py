@@ -11,6 +11,7 @@ from kgservice.cli import (
     ledger_cmd,
     neo4j_cmd,
     principals_cmd,
+    rules_cmd,
     serve_cmd,
 )
 
@@ -24,5 +25,6 @@ app.add_typer(principals_cmd.app, name="principals")
 app.add_typer(institutions_cmd.app, name="institutions")
 app.add_typer(ledger_cmd.app, name="ledger")
 app.add_typer(ingest_cmd.app, name="ingest")
+app.add_typer(rules_cmd.app, name="rules")
 app.command("serve")(serve_cmd.serve)
 app.command("demo")(demo_cmd.run_demo)

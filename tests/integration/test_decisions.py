@@ -206,17 +206,14 @@ async def test_grants_are_the_holders_to_give(
 
 async def test_prescription_check(client: httpx.AsyncClient, keys: dict[str, str]) -> None:
     doctor = bearer(keys["hosp-a endocrinologist"])
-    unsafe = {"kind": "prescription", "holder": "hosp-a",
-              "prescription": {"drug": "二甲双胍", "daily_dose_mg": "3000", "diagnosis": "E11.9",
-                               "egfr": "24"}}  # fmt: skip
+    rx = {"drug": "二甲双胍", "daily_dose_mg": "3000", "diagnosis": "E11.9", "egfr": "24"}
+    unsafe = {"kind": "prescription", "holder": "hosp-a", "prescription": rx}
     r = await client.post("/v1/decisions", json=unsafe, headers=doctor)
     assert r.status_code == 200, r.text
     d = r.json()
     assert d["verdict"] == "deny"
     got = {x["rule"]: x["offending"] for x in d["reasons"]}
     assert got == {"RX-CONTRAINDICATION-EGFR": ["egfr 24"], "RX-MAX-DOSE": ["daily_dose_mg 3000"]}
-    safe = {**unsafe, "prescription": {**unsafe["prescription"], "daily_dose_mg": "1500",
-                                       "egfr": "65"}}  # fmt: skip
-    assert (await client.post("/v1/decisions", json=safe, headers=doctor)).json()[
-        "verdict"
-    ] == "permit"
+    safe = {**unsafe, "prescription": {**rx, "daily_dose_mg": "1500", "egfr": "65"}}
+    answer = await client.post("/v1/decisions", json=safe, headers=doctor)
+    assert answer.json()["verdict"] == "permit"

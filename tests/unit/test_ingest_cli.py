@@ -51,3 +51,11 @@ def test_table_output_and_unreadable_files(tmp_path: Path) -> None:
     result = runner.invoke(app, ["ingest", "check", str(broken)])
     assert result.exit_code == 1
     assert "not a readable XLSX" in result.output
+
+
+def test_shield_rules_test_runs_every_case_on_both_engines() -> None:
+    result = runner.invoke(app, ["rules", "test", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert body["failures"] == []
+    assert body["cases"] >= 80
