@@ -142,7 +142,7 @@ class RedLines:
             data = prescription_ntriples(request, self.drugs, iri)
         else:
             data = request_ntriples(request, facts, iri)
-        return self.engine.grade(self.context + data).findings
+        return self.engine.check(self.context + data)
 
 
 def verdict(findings: list[Finding]) -> Verdict:

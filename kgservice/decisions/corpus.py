@@ -1,0 +1,85 @@
+"""A regression corpus of generated decision requests with the verdicts pySHACL gives them.
+
+The fast path must give the same verdict and the same broken rules on every request
+(tests/unit/test_decision_corpus.py). Regenerate after a deliberate rule change:
+``python -m kgservice.decisions.corpus`` rewrites ``shapes/decision_corpus.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from pathlib import Path
+from typing import Any
+
+from ingest.grading import SHAPES_DIR, Engine
+from kgservice.decisions.rules import Facts, RedLines, verdict
+from kgservice.decisions.schemas import DecisionIn
+from kgservice.vocab import Category, LegalBasis, Purpose
+
+CORPUS_FILE = SHAPES_DIR / "decision_corpus.json"
+IRI = "https://w3id.org/health-shield/id/decision/corpus"
+DRUGS = ("metformin", "二甲双胍", "dapagliflozin", "glimepiride", "sitagliptin",
+         "insulin glargine", "aspirin")  # fmt: skip
+DIAGNOSES = ("E11.9", "E11.2", "E10.9", "I50.9", "N18.3", "L13.8")
+INSTITUTIONS = ("hosp-a", "clinic-b", "clinic-c", None)
+COVERAGE = ("AllPatients", "SomePatients", "NoPatients")
+
+
+def generate(n: int, seed: int = 20261129) -> list[dict[str, Any]]:
+    """``n`` varied requests with their facts (JSON-ready)."""
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data
+    out = []
+    for _ in range(n):
+        facts = {"requester": rng.choice(INSTITUTIONS), "consent": rng.choice(COVERAGE),
+                 "separate_consent": rng.choice(COVERAGE), "use_granted": rng.random() < 0.5,
+                 "operation_granted": rng.random() < 0.3}  # fmt: skip
+        if rng.random() < 0.2:
+            request: dict[str, Any] = {"kind": "prescription", "holder": "hosp-a", "prescription": {
+                "drug": rng.choice(DRUGS), "daily_dose_mg": rng.choice((5, 10, 100, 1000, 3000)),
+                "diagnosis": rng.choice(DIAGNOSES),
+                "egfr": rng.choice((None, 15, 24, 29, 30, 45, 90))}}  # fmt: skip
+        else:
+            kind = rng.choice(("access", "export", "share", "training"))
+            request = {
+                "kind": kind, "holder": rng.choice(INSTITUTIONS[:3]),
+                "purpose": rng.choice([*(p.value for p in Purpose), None]),
+                "legal_basis": rng.choice([*(b.value for b in LegalBasis), None]),
+                "recipient": rng.choice(("uni-lab", "hosp-a", None)) if kind in ("export", "share")
+                             else None,
+                "categories": rng.sample([c.value for c in Category], rng.randint(1, 3)),
+                "max_level": rng.randint(1, 5), "deidentified": rng.random() < 0.3,
+                "product": "model-1" if rng.random() < 0.2 else None,
+            }  # fmt: skip
+            if rng.random() < 0.15:
+                request["emergency"] = {"justification": "急诊抢救需要调阅既往记录"}
+        out.append({"request": request, "facts": facts})
+    return out
+
+
+def facts_of(raw: dict[str, Any]) -> Facts:
+    return Facts(raw["requester"], raw["consent"], raw["separate_consent"], [], [],
+                 raw["use_granted"], raw["operation_granted"])  # fmt: skip
+
+
+def judge(redlines: RedLines, item: dict[str, Any]) -> dict[str, Any]:
+    request = DecisionIn.model_validate(item["request"])
+    findings = redlines.check(request, facts_of(item["facts"]), IRI)
+    return {"verdict": verdict(findings).value, "rules": sorted({f.rule.id for f in findings})}
+
+
+def write(path: Path = CORPUS_FILE, n: int = 250) -> int:
+    reference = RedLines(engine=Engine.pyshacl)
+    items = [{**item, "expected": judge(reference, item)} for item in generate(n)]
+    path.write_text(json.dumps(items, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return len(items)
+
+
+def load(path: Path = CORPUS_FILE) -> list[dict[str, Any]]:
+    data: list[dict[str, Any]] = json.loads(path.read_text("utf-8"))
+    return data
+
+
+if __name__ == "__main__":
+    print(f"wrote {write(Path(sys.argv[1]) if len(sys.argv) > 1 else CORPUS_FILE)} requests")
