@@ -9,8 +9,7 @@ from neo4j import AsyncManagedTransaction
 CREATE = """
 CREATE (d:Decision {id: $id, kind: $kind, holder: $holder, requester: $requester, user: $user,
                     verdict: $verdict, override: $override, rules: $rules, rule_set: $rule_set,
-                    request: $request, justification: $justification, decided: $decided,
-                    ledger_seq: $ledger_seq})
+                    request: $request, justification: $justification, decided: $decided})
 WITH d
 MATCH (i:Institution {id: $holder})
 CREATE (d)-[:CONCERNS]->(i)

@@ -145,17 +145,19 @@ async def decide(
         kind = "override" if request.emergency is not None else "review"
         events.append(reviews.opened_event(review_id, decision_id, kind, principal.id,
                                            request.holder))  # fmt: skip
-    receipt = (await ledger.append(tx, events))[0]
+    # Everything else first: the ledger append takes the head lock, held until commit, so it
+    # comes last to keep the time every other writer waits as short as possible.
     await repo.create(tx, id=decision_id, kind=request.kind.value, holder=request.holder,
                       requester=principal.id, user=user_of(request, principal.institution),
                       verdict=v.value, override=override, rules=rules,
                       rule_set=redlines.rule_set, request=request.model_dump_json(),
                       justification=request.emergency.justification if request.emergency else None,
-                      decided=now, ledger_seq=receipt.seq)  # fmt: skip
+                      decided=now)  # fmt: skip
     if review_id is not None:
         await reviews.create(tx, review_id, decision_id,
                              "override" if request.emergency is not None else "review",
                              request.holder, principal.id, rules)  # fmt: skip
+    receipt = (await ledger.append(tx, events))[0]
     duties = obligations(request, v)
     if review_id is not None and OBLIGATIONS["review"] not in duties:
         duties.append(OBLIGATIONS["review"])

@@ -117,7 +117,7 @@ async def test_core_private_data_never_leave_and_the_decision_is_ledgered(
                                  id=d["id"])).single()  # fmt: skip
     assert row is not None
     assert row["d"]["verdict"] == "deny"
-    assert row["d"]["ledger_seq"] == seq
+    assert row["d"]["verdict"] == entry["entry"]["payload"]["verdict"]
 
 
 async def test_missing_purpose_and_emergency(

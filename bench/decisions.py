@@ -1,0 +1,139 @@
+"""Decision benchmark: red-line checks in-process (fast path and plain pySHACL) and over HTTP
+with the ledger, at a fixed offered rate.
+
+Run with `make bench` (test Neo4j instance, wiped; starts the service on 127.0.0.1:8077) or
+`python -m bench.decisions --rate 200 --seconds 10`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import httpx
+
+from bench.ledger import wipe
+from ingest.grading import Engine
+from kgservice.decisions.corpus import facts_of, generate
+from kgservice.decisions.rules import RedLines
+from kgservice.decisions.schemas import DecisionIn
+from kgservice.demo import seed
+from kgservice.graph.database import Graph, create_driver
+from kgservice.graph.schema import ensure_schema
+from kgservice.ledger.service import Ledger
+from kgservice.ledger.signing import load_signer
+from kgservice.settings import get_settings
+
+PORT = 8077
+IRI = "https://w3id.org/health-shield/id/decision/bench"
+
+
+def percentiles(ms: list[float]) -> tuple[float, float]:
+    q = statistics.quantiles(ms, n=100)
+    return statistics.median(ms), q[98]
+
+
+def in_process(engine: Engine, n: int) -> list[float]:
+    redlines = RedLines(engine=engine)
+    items = generate(n, seed=7)
+    out = []
+    for item in items:
+        request = DecisionIn.model_validate(item["request"])
+        facts = facts_of(item["facts"])
+        start = time.perf_counter()
+        redlines.check(request, facts, IRI)
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+async def over_http(key: str, rate: float, seconds: float) -> tuple[list[float], float, int]:
+    """Offer ``rate`` decisions a second, open loop; latency counts from the scheduled send."""
+    body = {"kind": "access", "purpose": "treatment", "legal_basis": "contract",
+            "holder": "hosp-a", "categories": ["health_status"], "max_level": 3}  # fmt: skip
+    latencies: list[float] = []
+    failed = 0
+    limits = httpx.Limits(max_connections=500, max_keepalive_connections=100)
+    headers = {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{PORT}", timeout=120, limits=limits, headers=headers
+    ) as client:
+
+        async def one(at: float) -> None:
+            nonlocal failed
+            await asyncio.sleep(max(0.0, at - time.perf_counter()))
+            start = time.perf_counter()
+            try:
+                r = await client.post("/v1/decisions", json=body)
+                r.raise_for_status()
+            except httpx.HTTPError:
+                failed += 1
+                return
+            latencies.append((time.perf_counter() - start) * 1000)
+
+        t0 = time.perf_counter() + 0.5
+        total = int(rate * seconds)
+        await asyncio.gather(*(one(t0 + i / rate) for i in range(total)))
+        achieved = len(latencies) / (time.perf_counter() - t0)
+    return latencies, achieved, failed
+
+
+async def prepare() -> str:
+    settings = get_settings()
+    graph = Graph(create_driver(settings), settings.neo4j.database, 60.0)
+    try:
+        await wipe(graph)
+        await ensure_schema(graph)
+        keys = await seed(graph, Ledger(load_signer(settings)), "bench", {})
+    finally:
+        await graph.close()
+    return keys["hosp-a endocrinologist"]
+
+
+def wait_ready() -> None:
+    for _ in range(100):
+        try:
+            if httpx.get(f"http://127.0.0.1:{PORT}/v1/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("the service did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rates", type=float, nargs="+", default=[50.0, 100.0, 200.0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    fast = in_process(Engine.shifty, 2000)
+    reference = in_process(Engine.pyshacl, 200)
+    p50, p99 = percentiles(fast)
+    r50, r99 = percentiles(reference)
+    print(f"in-process, fast path:   p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  (2000 corpus requests)")
+    print(
+        f"in-process, pySHACL:     p50 {r50:6.2f} ms  p99 {r99:6.2f} ms  (ratio {r50 / p50:.0f}x)"
+    )
+    key = asyncio.run(prepare())
+    server = subprocess.Popen(  # noqa: S603 - our own service on loopback
+        [sys.executable, "-m", "kgservice.cli", "serve", "--port", str(PORT)],
+        env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_ready()
+        for rate in args.rates:
+            latencies, achieved, failed = asyncio.run(over_http(key, rate, args.seconds))
+            h50, h99 = percentiles(latencies)
+            print(f"HTTP + ledger, {rate:4.0f}/s offered ({achieved:4.0f}/s done, "
+                  f"{failed} failed): p50 {h50:7.2f} ms  p99 {h99:7.2f} ms")  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
