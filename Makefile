@@ -41,3 +41,4 @@ bench: install
 	@if [ -z "$$NEO4J_URI" ]; then $(TEST_ENV) $(BIN)/shield neo4j start; fi
 	$(TEST_ENV) $(BIN)/python -m bench.ledger
 	$(TEST_ENV) $(BIN)/python -m bench.ingest
+	$(TEST_ENV) $(BIN)/python -m bench.decisions
