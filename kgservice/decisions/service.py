@@ -141,9 +141,9 @@ async def decide(
              "max_level": request.max_level},
             institution=request.holder,
         ))  # fmt: skip
+    review_kind = "override" if request.emergency is not None else "review"
     if review_id is not None:
-        kind = "override" if request.emergency is not None else "review"
-        events.append(reviews.opened_event(review_id, decision_id, kind, principal.id,
+        events.append(reviews.opened_event(review_id, decision_id, review_kind, principal.id,
                                            request.holder))  # fmt: skip
     # Everything else first: the ledger append takes the head lock, held until commit, so it
     # comes last to keep the time every other writer waits as short as possible.
@@ -154,9 +154,8 @@ async def decide(
                       justification=request.emergency.justification if request.emergency else None,
                       decided=now)  # fmt: skip
     if review_id is not None:
-        await reviews.create(tx, review_id, decision_id,
-                             "override" if request.emergency is not None else "review",
-                             request.holder, principal.id, rules)  # fmt: skip
+        await reviews.create(tx, review_id, decision_id, review_kind, request.holder,
+                             principal.id, rules)  # fmt: skip
     receipt = (await ledger.append(tx, events))[0]
     duties = obligations(request, v)
     if review_id is not None and OBLIGATIONS["review"] not in duties:
