@@ -9,7 +9,8 @@ from neo4j import AsyncManagedTransaction
 CREATE = """
 CREATE (d:Decision {id: $id, kind: $kind, holder: $holder, requester: $requester, user: $user,
                     verdict: $verdict, override: $override, rules: $rules, rule_set: $rule_set,
-                    request: $request, justification: $justification, decided: $decided})
+                    request: $request, facts: $facts, justification: $justification,
+                    decided: $decided})
 WITH d
 MATCH (i:Institution {id: $holder})
 CREATE (d)-[:CONCERNS]->(i)

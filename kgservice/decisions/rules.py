@@ -31,7 +31,8 @@ OBLIGATIONS = {
 
 @dataclass(frozen=True, slots=True)
 class Facts:
-    """What the service looked up for a request."""
+    """What the service looked up for a request (stored with the decision, so a new rule set
+    can be replayed over past requests as they were judged)."""
 
     requester_institution: str | None
     consent: str  # "AllPatients", "SomePatients", "NoPatients"

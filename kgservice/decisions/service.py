@@ -3,7 +3,9 @@ entry in one transaction, answer with reasons that cite the rule and the law."""
 
 from __future__ import annotations
 
+import json
 import secrets
+from dataclasses import asdict
 
 from neo4j import AsyncManagedTransaction
 
@@ -151,6 +153,7 @@ async def decide(
                       requester=principal.id, user=user_of(request, principal.institution),
                       verdict=v.value, override=override, rules=rules,
                       rule_set=redlines.rule_set, request=request.model_dump_json(),
+                      facts=json.dumps(asdict(facts), ensure_ascii=False),
                       justification=request.emergency.justification if request.emergency else None,
                       decided=now)  # fmt: skip
     if review_id is not None:

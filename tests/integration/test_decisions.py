@@ -3,6 +3,7 @@ the decision and its ledger entry recorded together."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -118,6 +119,9 @@ async def test_core_private_data_never_leave_and_the_decision_is_ledgered(
     assert row is not None
     assert row["d"]["verdict"] == "deny"
     assert row["d"]["verdict"] == entry["entry"]["payload"]["verdict"]
+    facts = json.loads(row["d"]["facts"])
+    assert facts["requester_institution"] is None  # the operator acts for the alliance
+    assert facts["use_granted"] is True  # the alliance holds a use grant up to level 4
 
 
 async def test_missing_purpose_and_emergency(
