@@ -32,7 +32,7 @@ from kgservice.institutions.endpoints import router as institutions_router
 from kgservice.ledger.endpoints import router as ledger_router
 from kgservice.ledger.service import Ledger
 from kgservice.ledger.signing import load_signer
-from kgservice.middleware import BodyLimit
+from kgservice.middleware import BodyLimit, InFlightLimit
 from kgservice.records.checking import Checker
 from kgservice.records.endpoints import router as records_router
 from kgservice.records.protection import load_protector
@@ -106,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(BodyLimit, limit=cfg.api.max_body_bytes)
+    app.add_middleware(InFlightLimit, limit=cfg.api.max_in_flight)
     app.add_exception_handler(ShieldError, _shield_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -69,6 +69,8 @@ class ApiSettings(BaseModel):
     max_body_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     # One submission is one transaction and one validation: bound what it may hold.
     max_records_per_submission: int = Field(default=5000, gt=0)
+    # Requests in progress per worker before new ones get 503 (health checks excepted).
+    max_in_flight: int = Field(default=64, gt=0)
 
 
 class ProtectionSettings(BaseModel):

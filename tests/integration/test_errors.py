@@ -3,6 +3,7 @@ and one transaction per request (a refused write leaves nothing behind)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -83,3 +84,28 @@ async def test_body_limit_and_unexpected_errors(small_app: FastAPI) -> None:
         assert r.json()["error"] == "internal_error"
         assert "hunter2" not in r.text
         assert "Traceback" not in r.text
+
+
+async def test_requests_beyond_capacity_get_a_prompt_503(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"api": ApiSettings(max_in_flight=1)}))
+    release = asyncio.Event()
+
+    @app.get("/v1/slow")
+    async def slow() -> dict[str, str]:
+        await release.wait()
+        return {"status": "done"}
+
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,
+    ):
+        first = asyncio.create_task(c.get("/v1/slow"))
+        await asyncio.sleep(0.05)
+        refused = await c.get("/v1/slow")
+        assert refused.status_code == 503
+        assert refused.json()["error"] == "overloaded"
+        assert refused.headers["retry-after"] == "1"
+        assert (await c.get("/v1/health")).status_code == 200  # never refused
+        release.set()
+        assert (await first).status_code == 200
+        assert (await c.get("/v1/whoami")).status_code == 401  # capacity is back
