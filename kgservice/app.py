@@ -37,6 +37,8 @@ from kgservice.records.checking import Checker
 from kgservice.records.endpoints import router as records_router
 from kgservice.records.protection import load_protector
 from kgservice.reviews.endpoints import router as reviews_router
+from kgservice.rulesets.endpoints import router as rulesets_router
+from kgservice.rulesets.service import RuleSetCache
 from kgservice.settings import Settings, get_settings
 
 log = logging.getLogger("kgservice")
@@ -86,7 +88,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         checker = Checker(Pipeline(Grader.from_directory(), load_mappings()))
         graph = Graph(create_driver(cfg), cfg.neo4j.database, cfg.neo4j.transaction_timeout_s)
         runtime = Runtime(
-            cfg, graph, Ledger(load_signer(cfg)), checker, load_protector(cfg), RedLines()
+            cfg,
+            graph,
+            Ledger(load_signer(cfg)),
+            checker,
+            load_protector(cfg),
+            RuleSetCache(RedLines()),
         )
         app.state.runtime = runtime
         try:
@@ -114,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         health_router, principals_router, institutions_router, ledger_router, records_router,
         cypher_router, consents_router, decisions_router, grants_router, reviews_router,
+        rulesets_router,
     ):  # fmt: skip
         app.include_router(router)
     return app

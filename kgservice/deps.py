@@ -8,12 +8,12 @@ from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
-from kgservice.decisions.rules import RedLines
 from kgservice.graph.database import Graph
 from kgservice.graph.schema import ensure_schema
 from kgservice.ledger.service import Ledger
 from kgservice.records.checking import Checker
 from kgservice.records.protection import Protector
+from kgservice.rulesets.service import RuleSetCache
 from kgservice.settings import Settings
 
 
@@ -26,7 +26,7 @@ class Runtime:
     ledger: Ledger
     checker: Checker
     protector: Protector
-    redlines: RedLines
+    rulesets: RuleSetCache
     schema_ready: bool = False
     _schema_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 

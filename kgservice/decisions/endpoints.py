@@ -29,4 +29,4 @@ async def decide(
 
     ``deny`` lists every broken red line with its article and the offending values; ``review``
     goes to the committee; ``permit`` may carry obligations (de-identify first)."""
-    return await graph.write(service.decide, ledger, runtime.redlines, principal, request)
+    return await graph.write(service.decide, ledger, runtime.rulesets, principal, request)

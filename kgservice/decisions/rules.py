@@ -115,17 +115,22 @@ def request_ntriples(request: DecisionIn, facts: Facts, iri: str) -> str:
 
 
 class RedLines:
-    """The prepared red lines and the context every request is judged with."""
+    """The prepared red lines and the context every request is judged with.
 
-    def __init__(self, directory: Path = SHAPES_DIR, engine: Engine = Engine.shifty) -> None:
-        shapes = Graph()
-        digest = hashlib.sha256()
-        for name in (*RULE_FILES, *CONTEXT_FILES):
+    ``rules`` is the red-line Turtle (default: ``shapes/redlines.ttl``; an uploaded rule set
+    replaces it); the context (purposes, formulary, legal bases) comes from ``directory``. The
+    rule-set hash covers both, so a decision names exactly what judged it."""
+
+    def __init__(
+        self, directory: Path = SHAPES_DIR, engine: Engine = Engine.shifty, rules: str | None = None
+    ) -> None:
+        text = rules if rules is not None else (directory / RULE_FILES[0]).read_text("utf-8")
+        digest = hashlib.sha256(text.encode("utf-8"))
+        for name in CONTEXT_FILES:
             digest.update((directory / name).read_bytes())
-        for name in RULE_FILES:
-            shapes.parse(directory / name, format="turtle")
         self.rule_set = "sha256:" + digest.hexdigest()
-        self.engine = Grader(shapes, engine)
+        self.rules_text = text
+        self.engine = Grader(Graph().parse(data=text, format="turtle"), engine)
         context = Graph()
         for name in CONTEXT_FILES:
             context.parse(directory / name, format="turtle")

@@ -13,7 +13,7 @@ from ingest.grading import Finding
 from kgservice.auth.models import Principal
 from kgservice.consents import repository as consents
 from kgservice.decisions import repository as repo
-from kgservice.decisions.rules import OBLIGATIONS, Facts, RedLines, obligations, user_of, verdict
+from kgservice.decisions.rules import OBLIGATIONS, Facts, obligations, user_of, verdict
 from kgservice.decisions.schemas import DecisionIn, DecisionOut, Kind, Reason, Verdict
 from kgservice.errors import Unprocessable
 from kgservice.grants import repository as grants
@@ -22,6 +22,7 @@ from kgservice.ledger.canonical import Event, payload_digest, utc_now
 from kgservice.ledger.schemas import ReceiptOut
 from kgservice.ledger.service import Ledger
 from kgservice.reviews import service as reviews
+from kgservice.rulesets.service import RuleSetCache
 
 ID_BASE = "https://w3id.org/health-shield/id/decision/"
 
@@ -106,11 +107,12 @@ def break_glass(request: DecisionIn, findings: list[Finding]) -> bool:
 
 
 async def decide(
-    tx: AsyncManagedTransaction, ledger: Ledger, redlines: RedLines, principal: Principal,
+    tx: AsyncManagedTransaction, ledger: Ledger, rulesets: RuleSetCache, principal: Principal,
     request: DecisionIn,
 ) -> DecisionOut:  # fmt: skip
     if await institutions.get(tx, request.holder) is None:
         raise Unprocessable(f"holder '{request.holder}' is not a registered institution")
+    redlines = await rulesets.for_decision(tx)
     decision_id = "dec_" + secrets.token_hex(8)
     now = utc_now()
     facts = await facts_for(tx, request, principal, now)

@@ -30,12 +30,20 @@ CONSENT = {"patient": {"kind": "PhoneNumber", "value": "13812345678"}, "purposes
 GRANT = {"right": "use", "holder": "hosp-a", "grantee": "clinic-b", "purposes": ["treatment"],
          "categories": ["health_status"], "max_level": 3,
          "valid_from": "2026-01-01T00:00:00+08:00"}  # fmt: skip
+LAX_RULES = (
+    (REPO_ROOT / "shapes" / "redlines.ttl")
+    .read_text("utf-8")
+    .replace("sh:maxInclusive 3 ]", "sh:maxInclusive 4 ]")
+)
 REVIEW_DECISION = {"outcome": "uphold", "reason": "the emergency access was justified"}
 DECISION = {"kind": "access", "purpose": "treatment", "legal_basis": "contract",
             "holder": "hosp-a", "categories": ["health_status"], "max_level": 3}  # fmt: skip
 
 
-def _matrix() -> list[tuple[str, str, dict[str, Any] | None, frozenset[Role], int]]:
+Body = dict[str, Any] | str | None
+
+
+def _matrix() -> list[tuple[str, str, Body, frozenset[Role], int]]:
     """(method, path, json body, roles allowed, success status)."""
     return [
         ("GET", "/v1/whoami", None, ALL, 200),
@@ -65,6 +73,9 @@ def _matrix() -> list[tuple[str, str, dict[str, Any] | None, frozenset[Role], in
         ("POST", "/v1/reviews/{open_review}/claim", None, frozenset({Role.reviewer}), 200),
         ("POST", "/v1/reviews/{claimed_review}/decide", REVIEW_DECISION,
          frozenset({Role.reviewer}), 200),
+        ("POST", "/v1/rulesets", LAX_RULES, frozenset({Role.steward}), 201),
+        ("POST", "/v1/rulesets/{candidate}/approve", None,
+         frozenset({Role.steward, Role.reviewer}), 200),
         ("POST", "/v1/decisions", DECISION,
          frozenset({Role.requester, Role.institution_system, Role.operator, Role.admin}), 200),
     ]  # fmt: skip
@@ -82,6 +93,14 @@ async def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
         path = route.path.replace("{principal_id}", "{victim}").replace("{seq}", "{alliance_entry}")
         for method in (route.methods or set()) - {"HEAD"}:
             assert (method, path) in covered, f"{method} {route.path} has no auth-matrix row"
+
+
+async def _send(
+    client: httpx.AsyncClient, method: str, path: str, body: Body, headers: dict[str, str]
+) -> httpx.Response:
+    if isinstance(body, str):  # a Turtle rule set
+        return await client.request(method, path, content=body.encode(), headers=headers)
+    return await client.request(method, path, json=body, headers=headers)
 
 
 async def _victim(client: httpx.AsyncClient, keys: dict[str, str]) -> str:
@@ -119,7 +138,7 @@ async def test_role_matrix(
     name: str,
     method: str,
     path: str,
-    body: dict[str, Any] | None,
+    body: Body,
     allowed: frozenset[Role],
     ok: int,
 ) -> None:
@@ -144,13 +163,17 @@ async def test_role_matrix(
         if "{claimed_review}" in path and ROLE_OF[name] is Role.reviewer:
             await client.post(f"/v1/reviews/{review}/claim", headers=bearer(keys[name]))
         path = path.replace("{open_review}", review).replace("{claimed_review}", review)
+    if "{candidate}" in path:
+        made = await client.post("/v1/rulesets", content=LAX_RULES.encode(),
+                                 headers=bearer(keys["alliance data steward"]))  # fmt: skip
+        path = path.replace("{candidate}", made.json()["ruleset"]["hash"])
     if method == "POST" and path == "/v1/grants":
         scoped_to = "hosp-a"  # granting hosp-a's data is hosp-a's (or an admin's) to do
     if "{hosp_a_grant}" in path:
         made = await client.post("/v1/grants", json=GRANT, headers=bearer(keys["demo admin"]))
         path = path.replace("{hosp_a_grant}", made.json()["grant"]["id"])
         scoped_to = "hosp-a"
-    r = await client.request(method, path, json=body, headers=bearer(keys[name]))
+    r = await _send(client, method, path, body, bearer(keys[name]))
     expected = ok if ROLE_OF[name] in allowed else 403
     if scoped_to and INSTITUTION_OF[name] not in (None, scoped_to):
         expected = 403
@@ -173,7 +196,7 @@ async def test_no_or_bad_key_is_401(
     client: httpx.AsyncClient,
     method: str,
     path: str,
-    body: dict[str, Any] | None,
+    body: Body,
     allowed: frozenset[Role],
     ok: int,
     headers: dict[str, str],
@@ -186,8 +209,9 @@ async def test_no_or_bad_key_is_401(
         .replace("{hosp_a_grant}", "grt_x")
         .replace("{open_review}", "rev_x")
         .replace("{claimed_review}", "rev_x")
+        .replace("{candidate}", "sha256:x")
     )
-    r = await client.request(method, path, json=body, headers=headers)
+    r = await _send(client, method, path, body, headers)
     assert r.status_code == 401
     assert r.json()["error"] == "not_authenticated"
     assert r.headers["www-authenticate"] == "Bearer"
