@@ -59,6 +59,7 @@ def check_text(text: str) -> RedLines:
     try:
         g = Graph().parse(data=text, format="turtle")
     except BadSyntax as e:
+        # rdflib keeps the character offset and the reason only in these private attributes.
         line = e.lines + 1
         column = e._i - text.rfind("\n", 0, e._i)
         raise BadRequest(f"Turtle syntax error at line {line}, column {column}: {e._why}") from None
