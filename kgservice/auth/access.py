@@ -29,7 +29,8 @@ async def authenticate(request: Request, graph: GraphDep) -> Principal:
     key = _presented_key(request)
     if key is None:
         raise NotAuthenticated("send an API key: 'Authorization: Bearer <key>' or 'X-API-Key'")
-    principal = await graph.read(service.authenticate, key)
+    # One auto-commit read: a single query needs no transaction of its own (one round trip).
+    principal = await graph.read_each(service.authenticate, key)
     if principal is None:
         raise NotAuthenticated("the API key is not valid or was revoked")
     return principal

@@ -6,6 +6,8 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
+from kgservice.graph.database import Runner
+
 _FIELDS = "p {.id, .name, .role, .institution, .created, .revoked} AS principal"
 
 CREATE = f"""
@@ -33,7 +35,7 @@ async def create(tx: AsyncManagedTransaction, **props: Any) -> dict[str, Any]:
     return dict(record["principal"])
 
 
-async def by_key_id(tx: AsyncManagedTransaction, key_id: str) -> tuple[str, dict[str, Any]] | None:
+async def by_key_id(tx: Runner, key_id: str) -> tuple[str, dict[str, Any]] | None:
     record = await (await tx.run(BY_KEY_ID, key_id=key_id)).single()
     return None if record is None else (record["key_hash"], dict(record["principal"]))
 

@@ -11,6 +11,7 @@ from kgservice.auth import repository as repo
 from kgservice.auth.models import Principal
 from kgservice.auth.schemas import PrincipalIn
 from kgservice.errors import NotFound, Unprocessable
+from kgservice.graph.database import Runner
 from kgservice.institutions import repository as institutions
 from kgservice.ledger.canonical import Event, utc_now
 from kgservice.ledger.service import Ledger, Receipt
@@ -63,7 +64,7 @@ async def revoke_principal(
     return principal, receipt
 
 
-async def authenticate(tx: AsyncManagedTransaction, key: str) -> Principal | None:
+async def authenticate(tx: Runner, key: str) -> Principal | None:
     """The active principal holding ``key``, or None."""
     key_id = keys.parse_key_id(key)
     if key_id is None:
