@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
@@ -56,8 +55,3 @@ class Consent(BaseModel):
 class ConsentRecorded(BaseModel):
     consent: Consent
     receipt: ReceiptOut
-
-
-def utc_text(when: datetime) -> str:
-    """The ledger's time format, so consent times compare as strings with decision times."""
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -11,9 +11,9 @@ from ingest.normalise import phone, resident_id
 from kgservice.auth.access import check_scope
 from kgservice.auth.models import Principal
 from kgservice.consents import repository as repo
-from kgservice.consents.schemas import Consent, ConsentIn, utc_text
+from kgservice.consents.schemas import Consent, ConsentIn
 from kgservice.errors import NotFound
-from kgservice.ledger.canonical import Event, utc_now
+from kgservice.ledger.canonical import Event, utc_now, utc_text
 from kgservice.ledger.service import Ledger, Receipt
 from kgservice.records.protection import Protector
 

@@ -9,11 +9,10 @@ from neo4j import AsyncManagedTransaction
 
 from kgservice.auth.access import check_scope
 from kgservice.auth.models import Principal
-from kgservice.consents.schemas import utc_text
 from kgservice.errors import NotFound, Unprocessable
 from kgservice.grants import repository as repo
 from kgservice.grants.schemas import Grant, GrantIn
-from kgservice.ledger.canonical import Event, utc_now
+from kgservice.ledger.canonical import Event, utc_now, utc_text
 from kgservice.ledger.service import Ledger, Receipt
 
 

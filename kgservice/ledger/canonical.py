@@ -64,9 +64,14 @@ def payload_digest(payload: JsonObject) -> str:
     return "sha256:" + hashlib.sha256(canonical(payload)).hexdigest()
 
 
+def utc_text(when: datetime) -> str:
+    """RFC 3339 UTC with microseconds: the one time format in the graph and the ledger, so that
+    stored times (consent validity, grant windows) compare correctly as strings."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def utc_now() -> str:
-    """RFC 3339 UTC timestamp with microseconds, the one time format in the ledger."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return utc_text(datetime.now(UTC))
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,11 +10,10 @@ from neo4j import AsyncManagedTransaction
 
 from kgservice.auth.access import check_scope
 from kgservice.auth.models import Principal
-from kgservice.consents.schemas import utc_text
 from kgservice.decisions.schemas import DecisionIn
 from kgservice.errors import Conflict, NotFound, Unprocessable
 from kgservice.grants import repository as grants
-from kgservice.ledger.canonical import Event, utc_now
+from kgservice.ledger.canonical import Event, utc_now, utc_text
 from kgservice.ledger.service import Ledger, Receipt
 from kgservice.reviews import repository as repo
 from kgservice.reviews.schemas import DecideIn, Outcome, Review
