@@ -9,6 +9,7 @@ from typing import Annotated, cast
 from fastapi import Depends, Request
 
 from kgservice.graph.database import Graph
+from kgservice.graph.grouping import GroupCommit
 from kgservice.graph.schema import ensure_schema
 from kgservice.ledger.service import Ledger
 from kgservice.records.checking import Checker
@@ -27,6 +28,7 @@ class Runtime:
     checker: Checker
     protector: Protector
     rulesets: RuleSetCache
+    grouped: GroupCommit
     schema_ready: bool = False
     _schema_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 

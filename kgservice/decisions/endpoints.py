@@ -23,10 +23,11 @@ Asker = Annotated[
 
 @router.post("", responses=responses(*AUTH_ERRORS, Unprocessable))
 async def decide(
-    request: DecisionIn, principal: Asker, runtime: RuntimeDep, graph: GraphDep, ledger: LedgerDep
+    request: DecisionIn, principal: Asker, runtime: RuntimeDep, _: GraphDep, ledger: LedgerDep
 ) -> DecisionOut:
     """Check a request against the red lines and record the decision on the ledger.
 
     ``deny`` lists every broken red line with its article and the offending values; ``review``
     goes to the committee; ``permit`` may carry obligations (de-identify first)."""
-    return await graph.write(service.decide, ledger, runtime.rulesets, principal, request)
+    # Grouped with concurrent decisions into one commit (kgservice/graph/grouping.py).
+    return await runtime.grouped.write(service.decide, ledger, runtime.rulesets, principal, request)
