@@ -103,6 +103,9 @@ _SEPARATORS = re.compile(r"[\s\-()（）]")
 def phone(raw: str) -> str:
     """Mobile numbers as 11 digits; landlines as area code, hyphen, number."""
     text = raw.strip()
+    bracketed = re.match(r"^[(（](0[1-9]\d{1,2})[)）]\s*(.+)$", text)
+    if bracketed:
+        return f"{bracketed.group(1)}-{_SEPARATORS.sub('', bracketed.group(2))}"
     landline = re.match(r"^(0[1-9]\d{1,2})[\s\-]+(.+)$", text)
     if landline:
         return f"{landline.group(1)}-{_SEPARATORS.sub('', landline.group(2))}"

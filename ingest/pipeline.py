@@ -14,16 +14,21 @@ from ingest.errors import IngestError
 from ingest.grading import Finding, Grade, Grader
 from ingest.model import Extracted
 from ingest.normalise import normalise
+from ingest.ocr.engine import OcrEngine, RapidOcr
 from ingest.rdf import FieldRef, build
-from ingest.readers import fhir, json_v1, meter
+from ingest.readers import fhir, json_v1, meter, note, scan
 
-FORMATS = ("json", "fhir", "csv", "xlsx")
+FORMATS = ("json", "fhir", "csv", "xlsx", "png", "jpeg", "pdf", "text")
 CHUNK = 50  # records validated together: 50-250 measured the same, and small parts run in parallel
 CONTENT_TYPES = {
     "application/json": "json",
     "application/fhir+json": "fhir",
     "text/csv": "csv",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "image/png": "png",
+    "image/jpeg": "jpeg",
+    "application/pdf": "pdf",
+    "text/plain": "text",
 }
 
 
@@ -75,9 +80,13 @@ class Pipeline:
     records (say, a resident ID seen in only one record) would need the whole file at once.
     """
 
-    def __init__(self, grader: Grader, mappings: list[meter.Mapping], workers: int = 2) -> None:
+    def __init__(
+        self, grader: Grader, mappings: list[meter.Mapping], workers: int = 2,
+        ocr: OcrEngine | None = None,
+    ) -> None:  # fmt: skip
         self.grader = grader
         self.mappings = mappings
+        self.ocr = ocr or RapidOcr()  # loads its model on the first scan
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="shacl")
 
     def read(self, data: bytes, fmt: str, source: str) -> Extracted:
@@ -87,6 +96,10 @@ class Pipeline:
             return fhir.read(data, source)
         if fmt in ("csv", "xlsx"):
             return meter.read(data, source, fmt, self.mappings)
+        if fmt in ("png", "jpeg", "pdf"):
+            return scan.read(data, fmt, source, self.ocr)
+        if fmt == "text":
+            return note.read(data, source)
         raise IngestError(source, f"unknown format '{fmt}' (known: {', '.join(FORMATS)})")
 
     def check(self, data: bytes, fmt: str, source: str, institution: str) -> Checked:

@@ -16,7 +16,8 @@ from kgservice.cli.context import fail, out, print_json
 from kgservice.cli.exit_codes import Exit
 
 app = typer.Typer(help="Check files against the grading rules and record constraints.")
-SUFFIXES = {".json": "json", ".csv": "csv", ".xlsx": "xlsx"}
+SUFFIXES = {".json": "json", ".csv": "csv", ".xlsx": "xlsx", ".png": "png", ".jpg": "jpeg",
+            ".jpeg": "jpeg", ".pdf": "pdf", ".txt": "text"}  # fmt: skip
 
 
 def _format_of(path: Path, given: str | None) -> str:

@@ -13,6 +13,7 @@ from kgservice.cli import (
     principals_cmd,
     rules_cmd,
     serve_cmd,
+    text_cmds,
 )
 
 app = typer.Typer(
@@ -28,3 +29,5 @@ app.add_typer(ingest_cmd.app, name="ingest")
 app.add_typer(rules_cmd.app, name="rules")
 app.command("serve")(serve_cmd.serve)
 app.command("demo")(demo_cmd.run_demo)
+app.command("ocr")(text_cmds.ocr)
+app.command("identifiers")(text_cmds.identifiers)

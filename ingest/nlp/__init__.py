@@ -1,0 +1,1 @@
+"""Chinese text: identifier recognisers, clinical entities, the spaCy pipeline."""

@@ -1,0 +1,1 @@
+"""Optical character recognition of scanned sheets: the engine, pages, and layout."""
