@@ -189,7 +189,7 @@ NOTE_TEMPLATES = (
     "{visit}复诊。患者姓名：{name}（{sex}，{age}岁），电话 {phone_spaced}，现住址：{address}。"
     "自述近期口干多饮。查空腹血糖{fasting}mmol/L，体重{weight}kg。诊断{diagnoses}，"
     "继续{drugs}。身份证{resident_id}。责任医生：{doctor}",
-    "随访记录（{visit}随访）\n患者：{name}\n性别：{sex}\n联系电话：+86 {phone}\n"
+    "随访记录（{visit}随访）\n患者：{name}\n性别：{sex}\n联系电话：{phone_intl}\n"
     "地址：{address}\n门诊号：{mrn}\n血压：{systolic}/{diastolic}mmHg\n"
     "糖化血红蛋白：{hba1c}%\n用药：{drugs}\n签名：{doctor}",
 )
@@ -205,13 +205,15 @@ def note(t: Truth, rng: random.Random) -> tuple[str, list[dict[str, object]]]:
         "visit": t.visit.replace("-", "年", 1).replace("-", "月", 1) + "日",
         "resident_id": t.resident_id, "phone": t.phone,
         "phone_spaced": f"{t.phone[:3]} {t.phone[3:7]} {t.phone[7:]}", "address": t.address,
+        "phone_intl": f"+86 {t.phone}",
         "mrn": t.mrn, "diagnoses": "，".join(d for d, _ in t.diagnoses),
         "fasting": t.readings[-1][1], "hba1c": t.hba1c, "systolic": str(t.systolic),
         "diastolic": str(t.diastolic), "weight": t.weight, "drugs": "，".join(t.drugs),
         "doctor": t.doctor,
     }  # fmt: skip
     kinds = {"name": "name", "doctor": "name", "resident_id": "resident_id", "phone": "phone",
-             "phone_spaced": "phone", "address": "address", "mrn": "mrn"}  # fmt: skip
+             "phone_spaced": "phone", "phone_intl": "phone", "address": "address",
+             "mrn": "mrn"}  # fmt: skip
     text = ""
     spans: list[dict[str, object]] = []
     rest = template

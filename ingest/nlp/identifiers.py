@@ -89,39 +89,17 @@ _LABELS = re.compile(
 
 # ---- names
 
-# Common single-character surnames (the first ~200 by population) and compound surnames.
-_SURNAMES_1 = set(
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏"
-    "魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚"
-    "邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左"
-    "柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈"
-    "饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵"
-    "苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
-)
-_SURNAMES_2 = {
-    "欧阳",
-    "司马",
-    "诸葛",
-    "上官",
-    "夏侯",
-    "皇甫",
-    "尉迟",
-    "公孙",
-    "慕容",
-    "长孙",
-    "宇文",
-    "司徒",
-    "东方",
-    "令狐",
-    "端木",
-    "独孤",
-    "南宫",
-    "轩辕",
-    "西门",
-    "申屠",
-    "万俟",
-    "闻人",
-}
+SURNAMES = Path(__file__).with_name("surnames.txt")
+
+
+@cache
+def surnames() -> tuple[frozenset[str], frozenset[str]]:
+    """(single-character, compound) surnames from ``surnames.txt``."""
+    words = [w.strip() for w in SURNAMES.read_text(encoding="utf-8").splitlines()
+             if w.strip() and not w.startswith("#")]  # fmt: skip
+    return frozenset(w for w in words if len(w) == 1), frozenset(w for w in words if len(w) == 2)
+
+
 # Words that introduce a person's name in notes and forms. Staff names are identifiers too
 # (found, and protected in text), but not data about the patient.
 STAFF_CONTEXT = frozenset(
@@ -142,9 +120,10 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 def _name_at(text: str, i: int) -> int:
     """End of a name starting at ``i``, or -1: a surname and one or two given characters."""
-    if text[i : i + 2] in _SURNAMES_2:
+    single, compound = surnames()
+    if text[i : i + 2] in compound:
         start_given = i + 2
-    elif text[i : i + 1] in _SURNAMES_1:
+    elif text[i : i + 1] in single:
         start_given = i + 1
     else:
         return -1
