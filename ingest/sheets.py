@@ -182,6 +182,19 @@ def _noise(image: Image.Image, rng: random.Random) -> Image.Image:
     return image
 
 
+def corrected_reading(value: str = "7.8 mmol/L") -> Image.Image:
+    """A strip with one fasting-glucose reading crossed out twice, as corrections look on paper:
+    OCR reads it with low confidence (~0.6), which must be flagged for review, not accepted."""
+    image = Image.new("RGB", (900, 140), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((20, 50), "空腹血糖：", font=ImageFont.truetype(str(PRINTED_FONT), 30), fill="black")
+    ink = (20, 30, 110)
+    draw.text((200, 50), value, font=ImageFont.truetype(str(BRUSH_FONT), 34), fill=ink)
+    for k in range(2):
+        draw.line((190, 65 + k * 8, 440, 75 + k * 6), fill=ink, width=3)
+    return image
+
+
 NOTE_TEMPLATES = (
     "患者{name}，{sex}，{age}岁，于{visit}来我中心随访。身份证号：{resident_id}，联系电话：{phone}，"
     "家住{address}。病历号：{mrn}。诊断：{diagnoses}。空腹血糖 {fasting} mmol/L，糖化血红蛋白 "

@@ -2,7 +2,8 @@
 
 Boxes are grouped into visual rows (by vertical overlap) and read left to right. A table of
 readings — a header row naming at least two measurements, then rows starting with a date — is
-rewritten row by row as "date label value unit ..." so the same recognisers that read notes read
+rewritten row by row as "date label value unit ..." (until a "label: value" row ends it; a
+seal's stray characters between rows do not) so the same recognisers that read notes read
 it, each piece still pointing at its own cell: the value's box and confidence are the value cell's.
 """
 
@@ -117,7 +118,11 @@ def layout(pages: list[Page]) -> Layout:
                 out.gap("\n")
                 continue
             found = _header(cells)
-            header, labels = (cells, found) if found is not None else (None, [])
+            if found is not None:
+                header, labels = cells, found
+            elif any(":" in fold(c.text) for c in cells):
+                header, labels = None, []  # a "label: value" row: the table has ended
+            # Anything else (a seal's characters, a stray mark) leaves the table open.
             for cell in cells:
                 out.add(cell.text, page.number, number, cell)
                 out.gap("  ")

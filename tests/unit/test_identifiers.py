@@ -109,7 +109,9 @@ def test_offsets_index_the_original_text_even_with_full_width_forms() -> None:
     assert [s.type for s in spans] == ["name", "phone", "address"]
 
 
-@given(st.text(alphabet=st.sampled_from("0123456789lIOo|：:，, 。mmol/LmgdLＡＢ１２ 　"), max_size=60))
+@given(
+    st.text(alphabet=st.sampled_from("0123456789lIOo|：:，, 。mmol/LmgdLＡＢ１２ 　"), max_size=60)
+)
 def test_folding_keeps_every_offset(text: str) -> None:
     assert len(fold(text)) == len(text)
 
