@@ -57,8 +57,11 @@ def test_dates_by_label_and_visit_word() -> None:
 def test_a_note_becomes_one_patient_with_located_data() -> None:
     first17 = "31010419640307002"
     rid = first17 + check_digit(first17)
-    text = (f"患者王秀兰，女，62岁，2026年10月12日随访。身份证号：{rid}。诊断：2型糖尿病。"
-            "空腹血糖 8.1 mmol/L，血压 150/92 mmHg。用药：二甲双胍 0.5g bid。随访医生：李静")  # fmt: skip
+    text = (
+        f"患者王秀兰，女，62岁，2026年10月12日随访。身份证号：{rid}。诊断：2型糖尿病。"
+        "空腹血糖 8.1 mmol/L，血压 150/92 mmHg。"
+        "用药：二甲双胍 0.5g bid。随访医生：李静"
+    )
     extracted = note.read(text.encode(), "note.txt")
     assert extracted.method == "nlp"
     (subject,) = extracted.subjects
