@@ -7,6 +7,9 @@ COPY ingest ./ingest
 COPY settlement ./settlement
 COPY ontology ./ontology
 COPY shapes ./shapes
+# OpenCV (under the OCR engine) loads libGL and GLib.
+RUN apt-get update && apt-get install -y --no-install-recommends libgl1 libglib2.0-0 \
+    && rm -rf /var/lib/apt/lists/*
 RUN pip install --no-cache-dir . && useradd --system --uid 10001 shield
 USER shield
 EXPOSE 8000

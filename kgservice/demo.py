@@ -77,8 +77,13 @@ def demo_files() -> dict[str, list[tuple[str, str, bytes]]]:
     return {
         "hosp-a EHR": [("bundle.fhir.json", "fhir", (samples / "bundle.fhir.json").read_bytes()),
                        ("records.json", "json", (samples / "records.json").read_bytes())],
+        # B also keeps handwritten follow-up sheets and free-text notes (read by OCR and NLP).
         "clinic-b records": [("follow-up.json", "json", clinic_b),
-                             ("sinocare.csv", "csv", (samples / "sinocare.csv").read_bytes())],
+                             ("sinocare.csv", "csv", (samples / "sinocare.csv").read_bytes()),
+                             ("sheet-01-handwritten.png", "png",
+                              (samples / "sheets" / "sheet-01-handwritten.png").read_bytes()),
+                             ("sheet-01-note.txt", "text",
+                              (samples / "sheets" / "sheet-01-note.txt").read_bytes())],
         "clinic-c records": [("accuchek.csv", "csv", (samples / "accuchek.csv").read_bytes()),
                              ("yuwell.xlsx", "xlsx", (samples / "yuwell.xlsx").read_bytes())],
     }  # fmt: skip

@@ -78,6 +78,32 @@ class RapidOcr:
         return lines
 
 
+class RapidOcrV3:
+    """``rapidocr`` 3.x (PP-OCRv6 small models, also inside its wheel): optional, for comparison
+    (``bench/ocr.py``). Not the default: see docs/ocr-nlp.md for the measurements."""
+
+    name = "rapidocr-3/PP-OCRv6"
+
+    def __init__(self) -> None:
+        self._engine: Any = None
+        self._lock = threading.Lock()
+
+    def read(self, image: np.ndarray[Any, Any]) -> list[OcrLine]:
+        with self._lock:
+            if self._engine is None:
+                from rapidocr import RapidOCR  # optional package, loaded when used
+
+                self._engine = RapidOCR(params={"Global.use_cls": False})
+            result = self._engine(image, use_cls=False)
+        lines: list[OcrLine] = []
+        if result.boxes is None:
+            return lines
+        for box, text, confidence in zip(result.boxes, result.txts, result.scores, strict=True):
+            corners = tuple((float(x), float(y)) for x, y in box)
+            lines.append(OcrLine(str(text), float(confidence), corners))  # type: ignore[arg-type]
+        return lines
+
+
 def _pixels(image: Image.Image, where: str) -> np.ndarray[Any, Any]:
     if image.width * image.height > MAX_PIXELS:
         raise IngestError(where, f"{image.width}×{image.height} pixels: too large to read")
