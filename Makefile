@@ -42,3 +42,4 @@ bench: install
 	$(TEST_ENV) $(BIN)/python -m bench.ledger
 	$(TEST_ENV) $(BIN)/python -m bench.ingest
 	$(TEST_ENV) $(BIN)/python -m bench.decisions
+	$(BIN)/python -m bench.ocr

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import logging
 import random
 import time
 from datetime import date, timedelta
@@ -21,7 +22,7 @@ from ingest.readers import scan
 from ingest.sheets import Truth, patient, render
 
 # Characters whose Simplified form differs, as OCR engines trained on both scripts emit them.
-TRADITIONAL = set("姓別證話區診斷壓體藥隨訪醫號歲糖尿餐後時間記錄單層東華")
+TRADITIONAL = set("別證話區診斷壓體藥隨訪醫號歲後時間記錄單層東華劑鍵濟")
 
 
 def expected(t: Truth) -> dict[str, list[str]]:
@@ -72,6 +73,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sheets", type=int, default=5)
     args = parser.parse_args()
+    logging.getLogger("RapidOCR").setLevel(logging.WARNING)
     engines: list[OcrEngine] = [RapidOcr()]
     try:
         import rapidocr  # noqa: F401 - optional
