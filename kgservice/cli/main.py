@@ -13,6 +13,7 @@ from kgservice.cli import (
     principals_cmd,
     rules_cmd,
     serve_cmd,
+    shapley_cmd,
     text_cmds,
 )
 
@@ -31,3 +32,4 @@ app.command("serve")(serve_cmd.serve)
 app.command("demo")(demo_cmd.run_demo)
 app.command("ocr")(text_cmds.ocr)
 app.command("identifiers")(text_cmds.identifiers)
+app.command("shapley")(shapley_cmd.shapley)
