@@ -42,6 +42,7 @@ from kgservice.reviews.endpoints import router as reviews_router
 from kgservice.rulesets.endpoints import router as rulesets_router
 from kgservice.rulesets.service import RuleSetCache
 from kgservice.settings import Settings, get_settings
+from kgservice.settlements.endpoints import router as settlements_router
 
 log = logging.getLogger("kgservice")
 
@@ -128,7 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         health_router, principals_router, institutions_router, ledger_router, records_router,
         cypher_router, consents_router, decisions_router, grants_router, reviews_router,
-        rulesets_router,
+        rulesets_router, settlements_router,
     ):  # fmt: skip
         app.include_router(router)
     return app

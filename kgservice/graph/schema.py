@@ -29,6 +29,12 @@ CONSTRAINTS = (
     "CREATE CONSTRAINT grant_id IF NOT EXISTS FOR (g:Grant) REQUIRE g.id IS UNIQUE",
     "CREATE CONSTRAINT review_id IF NOT EXISTS FOR (r:Review) REQUIRE r.id IS UNIQUE",
     "CREATE CONSTRAINT ruleset_hash IF NOT EXISTS FOR (r:RuleSet) REQUIRE r.hash IS UNIQUE",
+    "CREATE CONSTRAINT settlement_id IF NOT EXISTS FOR (s:Settlement) REQUIRE s.id IS UNIQUE",
+    "CREATE CONSTRAINT points_account_id IF NOT EXISTS "
+    "FOR (a:PointsAccount) REQUIRE a.id IS UNIQUE",
+    "CREATE CONSTRAINT catalogue_item_id IF NOT EXISTS "
+    "FOR (c:CatalogueItem) REQUIRE c.id IS UNIQUE",
+    "CREATE CONSTRAINT redemption_id IF NOT EXISTS FOR (r:Redemption) REQUIRE r.id IS UNIQUE",
 )
 
 INDEXES = (
@@ -37,6 +43,7 @@ INDEXES = (
     "CREATE INDEX field_kind IF NOT EXISTS FOR (f:Field) ON (f.kind)",
     "CREATE INDEX contribution_institution IF NOT EXISTS FOR (c:Contribution) ON (c.institution)",
     "CREATE INDEX consent_patient_holder IF NOT EXISTS FOR (c:Consent) ON (c.patient, c.holder)",
+    "CREATE INDEX points_entry_account IF NOT EXISTS FOR (e:PointsEntry) ON (e.account)",
 )
 
 # The ledger head is the lock every append takes first; it must exist before the first append.

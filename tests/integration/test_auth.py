@@ -36,6 +36,13 @@ LAX_RULES = (
     .replace("sh:maxInclusive 3 ]", "sh:maxInclusive 4 ]")
 )
 REVIEW_DECISION = {"outcome": "uphold", "reason": "the emergency access was justified"}
+SEED_GAME = {"players": ["hosp-a", "clinic-b", "clinic-c"],
+             "values": {"": 0, "hosp-a": 50, "clinic-b": 10, "clinic-c": 10,
+                        "hosp-a,clinic-b": 85, "hosp-a,clinic-c": 65, "clinic-b,clinic-c": 25,
+                        "hosp-a,clinic-b,clinic-c": 100}}  # fmt: skip
+SETTLEMENT = {"game": SEED_GAME, "pool": 1000, "valuation": "given"}
+ITEM = {"id": "consult-hosp-a", "name_zh": "三甲医院会诊配额", "name_en": "Consultation quota",
+        "provider": "hosp-a", "unit": "consultation", "price": 100}  # fmt: skip
 DECISION = {"kind": "access", "purpose": "treatment", "legal_basis": "contract",
             "holder": "hosp-a", "categories": ["health_status"], "max_level": 3}  # fmt: skip
 
@@ -78,6 +85,18 @@ def _matrix() -> list[tuple[str, str, Body, frozenset[Role], int]]:
          frozenset({Role.steward, Role.reviewer}), 200),
         ("POST", "/v1/decisions", DECISION,
          frozenset({Role.requester, Role.institution_system, Role.operator, Role.admin}), 200),
+        ("POST", "/v1/settlements/shapley", SEED_GAME, ALL, 200),
+        ("POST", "/v1/settlements", SETTLEMENT, frozenset({Role.operator, Role.admin}), 201),
+        ("GET", "/v1/settlements/{settlement}", None, ALL, 200),
+        ("POST", "/v1/settlements/uploads", None, frozenset({Role.operator, Role.admin}), 200),
+        ("GET", "/v1/catalogue", None, ALL, 200),
+        ("POST", "/v1/catalogue", ITEM, frozenset({Role.operator, Role.admin}), 201),
+        # The caller's own institution's points (settled and priced beforehand).
+        ("POST", "/v1/redemptions", {"item": "consult-hosp-a"},
+         frozenset({Role.institution_system, Role.requester}), 201),
+        # clinic-b's points: principals bound to another institution get 403 (scope).
+        ("GET", "/v1/points/{clinic_b}", None, ALL, 200),
+        ("GET", "/v1/points/{clinic_b}/history", None, ALL, 200),
     ]  # fmt: skip
 
 
@@ -173,6 +192,14 @@ async def test_role_matrix(
         made = await client.post("/v1/grants", json=GRANT, headers=bearer(keys["demo admin"]))
         path = path.replace("{hosp_a_grant}", made.json()["grant"]["id"])
         scoped_to = "hosp-a"
+    if "{settlement}" in path or path == "/v1/redemptions":
+        operator = bearer(keys["alliance operator"])
+        made = await client.post("/v1/settlements", json=SETTLEMENT, headers=operator)
+        await client.post("/v1/catalogue", json=ITEM, headers=operator)
+        path = path.replace("{settlement}", made.json()["id"])
+    if "{clinic_b}" in path:
+        path = path.replace("{clinic_b}", "clinic-b")
+        scoped_to = "clinic-b"
     r = await _send(client, method, path, body, bearer(keys[name]))
     expected = ok if ROLE_OF[name] in allowed else 403
     if scoped_to and INSTITUTION_OF[name] not in (None, scoped_to):
@@ -210,6 +237,8 @@ async def test_no_or_bad_key_is_401(
         .replace("{open_review}", "rev_x")
         .replace("{claimed_review}", "rev_x")
         .replace("{candidate}", "sha256:x")
+        .replace("{settlement}", "stl_x")
+        .replace("{clinic_b}", "clinic-b")
     )
     r = await _send(client, method, path, body, headers)
     assert r.status_code == 401

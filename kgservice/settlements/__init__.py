@@ -1,0 +1,1 @@
+"""Settlements (Shapley shares into points), the points ledger, the catalogue, redemptions."""
