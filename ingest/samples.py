@@ -63,10 +63,18 @@ def glucose(rng: random.Random, fasting: bool) -> Decimal:
     return Decimal(str(round(min(max(base, 3.2), 25.0), 1)))
 
 
+def hba1c_for(rng: random.Random, fasting: Decimal) -> str:
+    """An HbA1c consistent with the fasting glucose (ADAG: mean glucose mmol/L = 1.59 × HbA1c −
+    2.59, fasting a little below the mean), with noise: so models have something to learn."""
+    value = (float(fasting) + 0.8 + 2.59) / 1.59 + rng.gauss(0, 0.5)
+    return str(round(min(max(value, 4.8), 14.0), 1))
+
+
 def json_document(rng: random.Random, n: int, day: date = date(2026, 11, 2)) -> dict[str, Any]:
     records = []
     for i in range(n):
         p = person(rng)
+        fasting = glucose(rng, True)
         rare = i % 17 == 5  # now and then the rare complication the seed's §4.5 is about
         conditions = [{"code": "E11.9", "display": "2型糖尿病"}]
         if rare:
@@ -77,9 +85,9 @@ def json_document(rng: random.Random, n: int, day: date = date(2026, 11, 2)) -> 
                         "address": p.address, "birth_date": p.birth.isoformat(), "sex": p.sex},
             "encounter": {"date": day.isoformat()},
             "observations": [
-                {"type": "fasting_glucose", "value": str(glucose(rng, True)), "unit": "mmol/L",
+                {"type": "fasting_glucose", "value": str(fasting), "unit": "mmol/L",
                  "time": when},
-                {"type": "hba1c", "value": str(round(rng.uniform(5.8, 10.5), 1)), "unit": "%"},
+                {"type": "hba1c", "value": hba1c_for(rng, fasting), "unit": "%"},
                 {"type": "systolic_bp", "value": rng.randrange(110, 165), "unit": "mmHg"},
                 {"type": "diastolic_bp", "value": rng.randrange(65, 100), "unit": "mmHg"},
                 {"type": "weight", "value": str(round(rng.uniform(50, 95), 1)), "unit": "kg"},

@@ -43,6 +43,7 @@ from kgservice.rulesets.endpoints import router as rulesets_router
 from kgservice.rulesets.service import RuleSetCache
 from kgservice.settings import Settings, get_settings
 from kgservice.settlements.endpoints import router as settlements_router
+from kgservice.training.endpoints import router as training_router
 
 log = logging.getLogger("kgservice")
 
@@ -112,6 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            for task in list(runtime.background):
+                task.cancel()  # a job cut short stays 'running' on record; see docs/settlement.md
             await graph.close()
 
     app = FastAPI(
@@ -129,7 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         health_router, principals_router, institutions_router, ledger_router, records_router,
         cypher_router, consents_router, decisions_router, grants_router, reviews_router,
-        rulesets_router, settlements_router,
+        rulesets_router, settlements_router, training_router,
     ):  # fmt: skip
         app.include_router(router)
     return app

@@ -30,6 +30,8 @@ class Runtime:
     rulesets: RuleSetCache
     grouped: GroupCommit
     schema_ready: bool = False
+    # Background jobs (federated training) of this process, referenced until they finish.
+    background: set[asyncio.Task[None]] = field(default_factory=set)
     _schema_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def ready_graph(self) -> Graph:

@@ -91,6 +91,15 @@ class CypherSettings(BaseModel):
     max_rows: int = Field(default=1000, gt=0)
 
 
+class TrainingSettings(BaseModel):
+    """Federated training jobs (Flower processes on this host)."""
+
+    directory: Path = REPO_ROOT / "var" / "training"  # per-job node files, logs, results
+    timeout_s: float = Field(default=900.0, gt=0)
+    max_rounds: int = Field(default=10, ge=1)
+    retrain_up_to: int = Field(default=4, ge=1, le=10, description="players; more: reconstruct")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HS_", env_nested_delimiter="__", extra="ignore", frozen=True
@@ -103,6 +112,7 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     protection: ProtectionSettings = ProtectionSettings()
     cypher: CypherSettings = CypherSettings()
+    training: TrainingSettings = TrainingSettings()
 
     @model_validator(mode="before")
     @classmethod

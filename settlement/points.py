@@ -37,7 +37,7 @@ def allocate(pool: int, shares: Mapping[str, Number]) -> dict[str, int]:
     if total == 0:
         raise AllocationError("no player has a positive share: nothing to divide by")
     quotas = {p: pool * s / total for p, s in positive.items()}
-    out = {p: 0 for p in shares}
+    out = dict.fromkeys(shares, 0)
     out.update({p: math.floor(q) for p, q in quotas.items()})
     left = pool - sum(out.values())
     order = sorted(positive, key=lambda p: (-(quotas[p] - math.floor(quotas[p])), -positive[p], p))

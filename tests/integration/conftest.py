@@ -24,7 +24,7 @@ from kgservice.graph.database import Graph, create_driver
 from kgservice.graph.schema import ensure_schema
 from kgservice.ledger.service import Ledger
 from kgservice.ledger.signing import generate_key_file, load_signer
-from kgservice.settings import LedgerSettings, ProtectionSettings, Settings
+from kgservice.settings import LedgerSettings, ProtectionSettings, Settings, TrainingSettings
 
 MARKER = "HealthShieldTestDatabase"
 
@@ -49,9 +49,10 @@ def key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def settings(key_file: Path) -> Settings:
+def settings(key_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     s = Settings(
         ledger=LedgerSettings(signing_key_file=key_file),
+        training=TrainingSettings(directory=tmp_path_factory.mktemp("training")),
         protection=ProtectionSettings(
             pseudonym_key=SecretStr("5a" * 32), encryption_key=SecretStr("c3" * 32)
         ),

@@ -1,0 +1,1 @@
+"""Federated training jobs: compliance first, Flower processes, ledgered rounds, valuation."""

@@ -1,0 +1,139 @@
+"""Running one federated job on Flower's deployment engine, as processes on this host.
+
+A SuperLink and one SuperNode per institution, each a separate process with its own port (no
+Ray, no simulation); the SuperLink never installs app dependencies and nothing phones home. Each
+SuperNode is given only its own institution's feature file. In a real alliance each SuperNode
+runs at its institution next to its own data; here the service writes each institution's file
+into a directory only that node reads — the stand-in for the institution's local feature store.
+The ServerApp writes its results to a file this module waits for; every process is stopped when
+the job ends, whatever happened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+APP_DIR = Path(__file__).resolve().parents[2] / "settlement" / "flower_app"
+STOP_GRACE_S = 10.0
+
+
+class FederationError(RuntimeError):
+    """The job could not run; the message names the step and the log to read."""
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    directory: Path
+    players: list[str]
+    data: dict[str, Path]
+    validation: Path
+    rounds: int
+    mode: str
+    epochs: int = 20
+    lr: float = 0.5
+    timeout_s: float = 600.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _tool(name: str) -> str:
+    here = Path(sys.executable).parent / name
+    return str(here) if here.exists() else name
+
+
+def _wait_port(port: int, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise FederationError(f"the SuperLink exited at start; see {log}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise FederationError(f"the SuperLink did not listen on port {port}; see {log}")
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for p in processes:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_S
+    for p in processes:
+        try:
+            p.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+
+
+def run(spec: Spec) -> dict[str, Any]:
+    """Run the job; return what the ServerApp wrote. Raises FederationError with the log path."""
+    spec.directory.mkdir(parents=True, exist_ok=True)
+    home = spec.directory / "flwr-home"
+    home.mkdir(exist_ok=True)
+    port = free_port()
+    (home / "config.toml").write_text(
+        f'[superlink]\ndefault = "local"\n\n[superlink.local]\naddress = "127.0.0.1:{port}"\n'
+        "insecure = true\n", encoding="utf-8",
+    )  # fmt: skip
+    env = {**os.environ, "FLWR_HOME": str(home), "FLWR_TELEMETRY_ENABLED": "0",
+           "FLWR_DISABLE_UPDATE_CHECK": "1"}  # fmt: skip
+    out = spec.directory / "result.json"
+    out.unlink(missing_ok=True)
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(name: str, args: list[str]) -> tuple[subprocess.Popen[bytes], Path]:
+        log = spec.directory / f"{name}.log"
+        with log.open("wb") as sink:
+            p = subprocess.Popen(args, env=env, stdout=sink, stderr=subprocess.STDOUT,  # noqa: S603
+                                 start_new_session=True, cwd=spec.directory)  # fmt: skip
+        processes.append(p)
+        return p, log
+
+    try:
+        link, link_log = start("superlink", [
+            _tool("flower-superlink"), "--insecure", "--disable-runtime-dependency-installation",
+            "--port", str(port), "--database", str(spec.directory / "superlink.db")])  # fmt: skip
+        _wait_port(port, link, link_log, 60.0)
+        for institution in spec.players:
+            config = f'institution="{institution}" data-path="{spec.data[institution]}"'
+            start(f"supernode-{institution}", [
+                _tool("flower-supernode"), "--insecure", "--superlink", f"127.0.0.1:{port}",
+                "--port", str(free_port()), "--node-config", config])  # fmt: skip
+        run_config = (f'rounds={spec.rounds} epochs={spec.epochs} lr={spec.lr} '
+                      f'players="{",".join(spec.players)}" nodes={len(spec.players)} '
+                      f'mode="{spec.mode}" validation="{spec.validation}" out="{out}"')  # fmt: skip
+        started = subprocess.run(  # noqa: S603 - our own app, arguments built above
+            [_tool("flwr"), "run", str(APP_DIR), "local", "--run-config", run_config,
+             "--format", "json"],
+            env=env, capture_output=True, timeout=120, check=False, cwd=spec.directory,
+        )  # fmt: skip
+        if started.returncode != 0:
+            (spec.directory / "flwr-run.log").write_bytes(started.stdout + started.stderr)
+            raise FederationError(f"`flwr run` failed; see {spec.directory / 'flwr-run.log'}")
+        deadline = time.monotonic() + spec.timeout_s
+        while not out.exists():
+            if time.monotonic() > deadline:
+                raise FederationError(f"no result after {spec.timeout_s:.0f} s; see {link_log}")
+            if link.poll() is not None:
+                raise FederationError(f"the SuperLink stopped; see {link_log}")
+            time.sleep(0.5)
+        result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+        if "error" in result:
+            raise FederationError(str(result["error"]))
+        return result
+    finally:
+        _stop(processes)

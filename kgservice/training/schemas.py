@@ -1,0 +1,58 @@
+"""Training job I/O models."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from kgservice.ledger.schemas import ReceiptOut
+from kgservice.vocab import LegalBasis
+
+TASKS = {"poor_glycaemic_control": "HbA1c ≥ 7.0 % from fasting glucose, blood pressure, weight"}
+
+
+class TrainingJobIn(BaseModel):
+    task: Literal["poor_glycaemic_control"] = "poor_glycaemic_control"
+    institutions: list[str] = Field(min_length=1, max_length=15, description="participants")
+    requester: str = Field(description="owns the held-out validation set (one of the institutions)")
+    legal_basis: LegalBasis = Field(description="checked by the training red lines")
+    rounds: int = Field(default=2, ge=1, description="federated rounds (~7 s each here)")
+    valuation: Literal["auto", "retraining", "reconstruction"] = Field(
+        default="auto",
+        description="how coalition utilities are obtained; auto: retraining for small alliances",
+    )
+    held_out: float = Field(default=0.3, gt=0, lt=1, description="share of the requester's rows")
+
+
+class RoundOut(BaseModel):
+    round: int
+    participants: list[str]
+    accuracy: float = Field(description="validation accuracy of the global model, %")
+    ledger_seq: int | None = None
+
+
+class TrainingJobOut(BaseModel):
+    id: str
+    status: Literal["running", "completed", "failed"]
+    task: str
+    institutions: list[str]
+    requester: str
+    rounds: int
+    valuation: str
+    decisions: list[str] = Field(description="the compliance decisions (one per institution)")
+    created: str
+    by: str
+    finished: str | None = None
+    error: str | None = None
+    examples: dict[str, int] | None = None
+    history: list[RoundOut] = []
+    utilities: dict[str, float] | None = Field(
+        default=None, description="v(S) per coalition ('A,B'; '' is the empty one)"
+    )
+    product: str | None = Field(default=None, description="the trained model's data product id")
+    ledger: ReceiptOut | None = None
+
+
+class TrainingSettlementIn(BaseModel):
+    pool: int = Field(ge=1, le=1_000_000_000)

@@ -1,0 +1,1 @@
+"""Health Shield's Flower app: federated logistic regression, one model per coalition."""

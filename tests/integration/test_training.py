@@ -1,0 +1,109 @@
+"""A real federated job: a SuperLink and three SuperNodes as processes (Flower deployment
+engine), behind the training red lines, with ledgered rounds, coalition utilities by retraining,
+the model as a data product, and a settlement of the job. ~30-60 s on two cores."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from ingest.samples import json_document
+from kgservice.graph.database import Graph
+from kgservice.ledger.service import Ledger
+from tests.integration.conftest import bearer
+from tests.integration.ledgerkit import verify
+
+pytestmark = pytest.mark.anyio
+SYSTEMS = {"hosp-a": "hosp-a EHR", "clinic-b": "clinic-b records", "clinic-c": "clinic-c records"}
+JOB = {"institutions": ["hosp-a", "clinic-b", "clinic-c"], "requester": "hosp-a",
+       "legal_basis": "contract", "rounds": 2}  # fmt: skip
+
+
+async def submit(client: httpx.AsyncClient, keys: dict[str, str]) -> None:
+    rng = random.Random(4)
+    for institution, n in (("hosp-a", 80), ("clinic-b", 30), ("clinic-c", 30)):
+        body = json.dumps(json_document(rng, n), ensure_ascii=False).encode()
+        r = await client.post("/v1/records", content=body, headers={
+            **bearer(keys[SYSTEMS[institution]]), "Content-Type": "application/json"})  # fmt: skip
+        assert r.status_code == 201, r.text
+
+
+async def grant_training(client: httpx.AsyncClient, keys: dict[str, str]) -> None:
+    for institution, system in SYSTEMS.items():
+        grant = {"right": "use", "holder": institution, "grantee": "alliance",
+                 "purposes": ["model_training"], "categories": ["health_status"],
+                 "max_level": 3, "valid_from": "2026-01-01T00:00:00+08:00"}  # fmt: skip
+        r = await client.post("/v1/grants", json=grant, headers=bearer(keys[system]))
+        assert r.status_code == 201, r.text
+
+
+async def wait(client: httpx.AsyncClient, key: str, job: str, timeout: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r = await client.get(f"/v1/training-jobs/{job}", headers=bearer(key))
+        body: dict[str, Any] = r.json()
+        if body["status"] != "running":
+            return body
+        await asyncio.sleep(1.0)
+    raise AssertionError(f"job {job} still running after {timeout} s")
+
+
+async def test_training_needs_use_rights_then_runs_federated_and_settles(
+    client: httpx.AsyncClient, keys: dict[str, str], graph: Graph, ledger: Ledger
+) -> None:
+    operator = bearer(keys["alliance operator"])
+    await submit(client, keys)
+    refused = await client.post("/v1/training-jobs", json=JOB, headers=operator)
+    assert refused.status_code == 422
+    assert refused.json()["error"] == "training_refused"
+    rules = {r["rule"] for d in refused.json()["decisions"] for r in d["reasons"]}
+    assert "RL-USE-GRANT" in rules
+
+    await grant_training(client, keys)
+    started = await client.post("/v1/training-jobs", json=JOB, headers=operator)
+    assert started.status_code == 202, started.text
+    job = started.json()
+    assert job["status"] == "running"
+    assert job["valuation"] == "retraining"  # three institutions: every coalition is retrained
+    assert len(job["decisions"]) == 3
+
+    done = await wait(client, keys["external auditor"], job["id"], timeout=240)
+    assert done["status"] == "completed", done.get("error")
+    assert [h["round"] for h in done["history"]] == [1, 2]
+    assert all(h["participants"] == ["clinic-b", "clinic-c", "hosp-a"] for h in done["history"])
+    # v(S) for the empty and all seven non-empty coalitions, as validation accuracy in %.
+    utilities = done["utilities"]
+    assert len(utilities) == 8
+    assert all(0 <= v <= 100 for v in utilities.values())
+    # The samples' HbA1c follows their fasting glucose: the federated model beats no model.
+    assert utilities["clinic-b,clinic-c,hosp-a"] > utilities[""]
+    assert done["examples"] == {"hosp-a": 80, "clinic-b": 30, "clinic-c": 30}
+
+    # Every round is on the ledger with each institution's update digest; raw data never are.
+    anyone = bearer(keys["external auditor"])
+    round_entry = await client.get(f"/v1/ledger/entries/{done['history'][0]['ledger_seq']}",
+                                   headers=anyone)  # fmt: skip
+    payload = round_entry.json()["entry"]["payload"]
+    assert round_entry.json()["entry"]["type"] == "training.round"
+    assert {u["institution"] for u in payload["updates"]} == set(SYSTEMS)
+    assert all(u["digest"].startswith("sha256:") for u in payload["updates"])
+
+    # The model is a data product whose operation right the alliance holds from every holder.
+    grants = await client.get("/v1/grants", headers=bearer(keys["demo admin"]))
+    operation = [g for g in grants.json() if g["right"] == "operation"]
+    assert {g["holder"] for g in operation} == set(SYSTEMS)
+    assert {g["product"] for g in operation} == {done["product"]}
+
+    settled = await client.post(f"/v1/training-jobs/{job['id']}/settlement",
+                                json={"pool": 1000}, headers=operator)  # fmt: skip
+    assert settled.status_code == 201, settled.text
+    assert settled.json()["valuation"] == "retraining"
+    assert settled.json()["job"] == job["id"]
+    assert sum(settled.json()["points"].values()) == 1000
+    assert (await verify(graph, ledger.signer)).ok
