@@ -43,15 +43,15 @@ async def grant_training(client: httpx.AsyncClient, keys: dict[str, str]) -> Non
         assert r.status_code == 201, r.text
 
 
-async def wait(client: httpx.AsyncClient, key: str, job: str, timeout: float) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
+async def wait(client: httpx.AsyncClient, key: str, job: str, seconds: float) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         r = await client.get(f"/v1/training-jobs/{job}", headers=bearer(key))
         body: dict[str, Any] = r.json()
         if body["status"] != "running":
             return body
         await asyncio.sleep(1.0)
-    raise AssertionError(f"job {job} still running after {timeout} s")
+    raise AssertionError(f"job {job} still running after {seconds} s")
 
 
 async def test_training_needs_use_rights_then_runs_federated_and_settles(
@@ -73,7 +73,7 @@ async def test_training_needs_use_rights_then_runs_federated_and_settles(
     assert job["valuation"] == "retraining"  # three institutions: every coalition is retrained
     assert len(job["decisions"]) == 3
 
-    done = await wait(client, keys["external auditor"], job["id"], timeout=240)
+    done = await wait(client, keys["external auditor"], job["id"], seconds=240)
     assert done["status"] == "completed", done.get("error")
     assert [h["round"] for h in done["history"]] == [1, 2]
     assert all(h["participants"] == ["clinic-b", "clinic-c", "hosp-a"] for h in done["history"])
