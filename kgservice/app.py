@@ -3,6 +3,7 @@ the lifespan owns the Neo4j driver and the ledger key for the life of the proces
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import secrets
@@ -113,8 +114,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            for task in list(runtime.background):
-                task.cancel()  # a job cut short stays 'running' on record; see docs/settlement.md
+            # Training jobs stop their Flower processes and are recorded as failed before the
+            # driver closes.
+            runtime.stopping.set()
+            if runtime.background:
+                await asyncio.wait(runtime.background, timeout=30)
             await graph.close()
 
     app = FastAPI(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from dataclasses import dataclass, field
 from typing import Annotated, cast
 
@@ -32,6 +33,7 @@ class Runtime:
     schema_ready: bool = False
     # Background jobs (federated training) of this process, referenced until they finish.
     background: set[asyncio.Task[None]] = field(default_factory=set)
+    stopping: threading.Event = field(default_factory=threading.Event)
     _schema_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def ready_graph(self) -> Graph:

@@ -30,7 +30,8 @@ async def start(spec: TrainingJobIn, principal: Operator, runtime: RuntimeDep, g
     job = await service.start(graph, ledger, runtime.rulesets, runtime.settings.training,
                               principal, spec)  # fmt: skip
     task = asyncio.create_task(service.run(graph, ledger, runtime.settings.training,
-                                           principal.id, job.id, spec.held_out))  # fmt: skip
+                                           principal.id, job.id, spec.held_out,
+                                           runtime.stopping))  # fmt: skip
     runtime.background.add(task)  # kept referenced until done
     task.add_done_callback(runtime.background.discard)
     return job

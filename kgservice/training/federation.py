@@ -11,14 +11,16 @@ the job ends, whatever happened.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,8 @@ class Spec:
     epochs: int = 20
     lr: float = 0.5
     timeout_s: float = 600.0
+    # Set when the service shuts down: the job stops its processes and is recorded as failed.
+    stop: threading.Event = field(default_factory=threading.Event)
 
 
 def free_port() -> int:
@@ -66,17 +70,56 @@ def _wait_port(port: int, process: subprocess.Popen[bytes], log: Path, timeout: 
     raise FederationError(f"the SuperLink did not listen on port {port}; see {log}")
 
 
+def _descendants(roots: set[int]) -> set[int]:
+    """Every live process below ``roots`` (Flower starts executors in sessions of their own, so
+    killing our process groups does not reach them)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            pid, rest = stat.read_text().split(" ", 1)
+            ppid = int(rest.rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue  # the process ended while we looked
+        children.setdefault(ppid, []).append(int(pid))
+    found: set[int] = set()
+    todo = list(roots)
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _signal(pids: set[int], sig: signal.Signals) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+
+
 def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    for p in processes:
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGTERM)
+    everything = {p.pid for p in processes if p.poll() is None}
+    everything |= _descendants({p.pid for p in processes})
+    _signal(everything, signal.SIGTERM)
     deadline = time.monotonic() + STOP_GRACE_S
     for p in processes:
         try:
             p.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
+            p.kill()
             p.wait()
+    while time.monotonic() < deadline and any(_alive(pid) for pid in everything):
+        time.sleep(0.1)
+    _signal({pid for pid in everything if _alive(pid)}, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie waiting for its parent to collect it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
 
 
 def run(spec: Spec) -> dict[str, Any]:
@@ -130,7 +173,8 @@ def run(spec: Spec) -> dict[str, Any]:
                 raise FederationError(f"no result after {spec.timeout_s:.0f} s; see {link_log}")
             if link.poll() is not None:
                 raise FederationError(f"the SuperLink stopped; see {link_log}")
-            time.sleep(0.5)
+            if spec.stop.wait(0.5):
+                raise FederationError("the service stopped before the job finished")
         result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
         if "error" in result:
             raise FederationError(str(result["error"]))

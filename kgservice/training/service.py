@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -123,12 +124,12 @@ async def get(tx: Runner, job_id: str) -> TrainingJobOut:
 
 
 async def run(graph: Graph, ledger: Ledger, settings: TrainingSettings, actor: str,
-              job_id: str, held_out: float) -> None:  # fmt: skip
+              job_id: str, held_out: float, stop: threading.Event) -> None:  # fmt: skip
     """The job's body, in the background: any failure is recorded on the job and the ledger."""
     job = await graph.read(get, job_id)
     try:
         data = {i: await graph.read(dataset, i) for i in job.institutions}
-        spec = _files(settings.directory / job_id, job, data, held_out)
+        spec = _files(settings.directory / job_id, job, data, held_out, settings.timeout_s, stop)
         result = await anyio.to_thread.run_sync(federation.run, spec)
         await graph.write(_complete, ledger, actor, job, result,
                           {i: len(d) for i, d in data.items()})  # fmt: skip
@@ -137,8 +138,8 @@ async def run(graph: Graph, ledger: Ledger, settings: TrainingSettings, actor: s
         await graph.write(_fail, ledger, actor, job_id, str(e))
 
 
-def _files(directory: Path, job: TrainingJobOut, data: dict[str, Dataset],
-           held_out: float) -> federation.Spec:  # fmt: skip
+def _files(directory: Path, job: TrainingJobOut, data: dict[str, Dataset], held_out: float,
+           timeout_s: float, stop: threading.Event) -> federation.Spec:  # fmt: skip
     """Each institution's training rows into its own node's directory; the requester's held-out
     rows into the coordinator's validation file."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -157,7 +158,7 @@ def _files(directory: Path, job: TrainingJobOut, data: dict[str, Dataset],
     validation.save(directory / "validation.npz")
     mode = job.valuation
     return federation.Spec(directory, job.institutions, paths, directory / "validation.npz",
-                           job.rounds, mode)  # fmt: skip
+                           job.rounds, mode, timeout_s=timeout_s, stop=stop)  # fmt: skip
 
 
 async def _complete(tx: AsyncManagedTransaction, ledger: Ledger, actor: str, job: TrainingJobOut,

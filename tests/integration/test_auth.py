@@ -43,6 +43,8 @@ SEED_GAME = {"players": ["hosp-a", "clinic-b", "clinic-c"],
 SETTLEMENT = {"game": SEED_GAME, "pool": 1000, "valuation": "given"}
 ITEM = {"id": "consult-hosp-a", "name_zh": "三甲医院会诊配额", "name_en": "Consultation quota",
         "provider": "hosp-a", "unit": "consultation", "price": 100}  # fmt: skip
+TRAINING = {"institutions": ["hosp-a", "clinic-b"], "requester": "hosp-a",
+            "legal_basis": "contract"}  # fmt: skip
 DECISION = {"kind": "access", "purpose": "treatment", "legal_basis": "contract",
             "holder": "hosp-a", "categories": ["health_status"], "max_level": 3}  # fmt: skip
 
@@ -97,6 +99,13 @@ def _matrix() -> list[tuple[str, str, Body, frozenset[Role], int]]:
         # clinic-b's points: principals bound to another institution get 403 (scope).
         ("GET", "/v1/points/{clinic_b}", None, ALL, 200),
         ("GET", "/v1/points/{clinic_b}/history", None, ALL, 200),
+        # Allowed roles reach the red lines, which refuse: no use grants for training exist.
+        ("POST", "/v1/training-jobs", TRAINING, frozenset({Role.operator, Role.admin}), 422),
+        # Allowed roles reach the lookup: there is no such job.
+        ("GET", "/v1/training-jobs/job_none", None,
+         frozenset({Role.operator, Role.admin, Role.auditor}), 404),
+        ("POST", "/v1/training-jobs/job_none/settlement", {"pool": 10},
+         frozenset({Role.operator, Role.admin}), 404),
     ]  # fmt: skip
 
 

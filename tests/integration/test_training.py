@@ -7,15 +7,23 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from ingest.samples import json_document
+from kgservice.auth import service as principals
+from kgservice.decisions.rules import RedLines
 from kgservice.graph.database import Graph
 from kgservice.ledger.service import Ledger
+from kgservice.rulesets.service import RuleSetCache
+from kgservice.settings import Settings
+from kgservice.training import service
+from kgservice.training.schemas import TrainingJobIn
 from tests.integration.conftest import bearer
 from tests.integration.ledgerkit import verify
 
@@ -41,6 +49,20 @@ async def grant_training(client: httpx.AsyncClient, keys: dict[str, str]) -> Non
                  "max_level": 3, "valid_from": "2026-01-01T00:00:00+08:00"}  # fmt: skip
         r = await client.post("/v1/grants", json=grant, headers=bearer(keys[system]))
         assert r.status_code == 201, r.text
+
+
+def flower_processes() -> list[str]:
+    """Live Flower processes on this host (zombies excluded)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().split(b"\0")
+            state = (cmdline.parent / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z" and any(b"flower-super" in a or b"flwr-" in a for a in argv[:2]):
+            found.append(b" ".join(argv).decode(errors="replace"))
+    return found
 
 
 async def wait(client: httpx.AsyncClient, key: str, job: str, seconds: float) -> dict[str, Any]:
@@ -106,4 +128,24 @@ async def test_training_needs_use_rights_then_runs_federated_and_settles(
     assert settled.json()["valuation"] == "retraining"
     assert settled.json()["job"] == job["id"]
     assert sum(settled.json()["points"].values()) == 1000
+    assert (await verify(graph, ledger.signer)).ok
+
+
+async def test_a_stopping_service_stops_the_job_and_every_process(
+    client: httpx.AsyncClient, keys: dict[str, str], graph: Graph, ledger: Ledger,
+    settings: Settings,
+) -> None:  # fmt: skip
+    await submit(client, keys)
+    await grant_training(client, keys)
+    operator = await graph.read(principals.authenticate, keys["alliance operator"])
+    assert operator is not None
+    job = await service.start(graph, ledger, RuleSetCache(RedLines()), settings.training,
+                              operator, TrainingJobIn.model_validate(JOB))  # fmt: skip
+    stop = threading.Event()
+    stop.set()  # as the lifespan does at shutdown
+    await service.run(graph, ledger, settings.training, operator.id, job.id, 0.3, stop)
+    failed = await graph.read(service.get, job.id)
+    assert failed.status == "failed"
+    assert failed.error == "the service stopped before the job finished"
+    assert flower_processes() == []
     assert (await verify(graph, ledger.signer)).ok
