@@ -12,21 +12,42 @@ from __future__ import annotations
 
 import json
 import random
+import secrets
+
+from neo4j import AsyncManagedTransaction
 
 from ingest.pipeline import Pipeline
 from ingest.samples import json_document
 from kgservice.auth import service as principals
 from kgservice.auth.roles import Role
 from kgservice.auth.schemas import PrincipalIn
+from kgservice.grants import repository as grants_repo
+from kgservice.grants.schemas import ALLIANCE
 from kgservice.graph.database import Graph
 from kgservice.institutions import repository as institutions_repo
 from kgservice.institutions import service as institutions
 from kgservice.institutions.schemas import InstitutionIn, Tier
+from kgservice.ledger.canonical import Event, utc_now
 from kgservice.ledger.service import Ledger
 from kgservice.records import service as records
 from kgservice.records.protection import Protector
 from kgservice.records.schemas import SubmissionReceipt
 from kgservice.settings import REPO_ROOT
+from kgservice.settlements import repository as settlements_repo
+from kgservice.settlements import service as settlements
+from kgservice.settlements.schemas import CatalogueItemIn
+
+CATALOGUE = (
+    CatalogueItemIn(id="consult-hosp-a", name_zh="星河市第一人民医院专家会诊配额",
+                    name_en="Specialist consultation at hospital A", provider="hosp-a",
+                    unit="consultation", price=100),
+    CatalogueItemIn(id="ai-diagnosis-month", name_zh="AI辅助诊断工具使用权（一个月）",
+                    name_en="AI-assisted diagnosis tool, one month", provider=None,
+                    unit="month", price=150),
+    CatalogueItemIn(id="fundus-screening", name_zh="眼底筛查转诊名额",
+                    name_en="Fundus screening referral slot", provider="hosp-a",
+                    unit="referral", price=40),
+)  # fmt: skip
 
 INSTITUTIONS = (
     InstitutionIn(id="hosp-a", name="星河市第一人民医院 (tertiary hospital A)",
@@ -73,10 +94,14 @@ def demo_files() -> dict[str, list[tuple[str, str, bytes]]]:
     samples = REPO_ROOT / "samples"
     # Clinic B's follow-up sheets include the rare complication of the seed's §4.5 story.
     rng = random.Random(7)  # noqa: S311 - synthetic demo data
-    clinic_b = json.dumps(json_document(rng, 6), ensure_ascii=False).encode()
+    clinic_b = json.dumps(json_document(rng, 12), ensure_ascii=False).encode()
+    # Enough follow-up records with HbA1c for a federated model (the label) at every institution.
+    hosp_a = json.dumps(json_document(rng, 40), ensure_ascii=False).encode()
+    clinic_c = json.dumps(json_document(rng, 8), ensure_ascii=False).encode()
     return {
         "hosp-a EHR": [("bundle.fhir.json", "fhir", (samples / "bundle.fhir.json").read_bytes()),
-                       ("records.json", "json", (samples / "records.json").read_bytes())],
+                       ("records.json", "json", (samples / "records.json").read_bytes()),
+                       ("ehr-export.json", "json", hosp_a)],
         # B also keeps handwritten follow-up sheets and free-text notes (read by OCR and NLP).
         "clinic-b records": [("follow-up.json", "json", clinic_b),
                              ("sinocare.csv", "csv", (samples / "sinocare.csv").read_bytes()),
@@ -84,7 +109,8 @@ def demo_files() -> dict[str, list[tuple[str, str, bytes]]]:
                               (samples / "sheets" / "sheet-01-handwritten.png").read_bytes()),
                              ("sheet-01-note.txt", "text",
                               (samples / "sheets" / "sheet-01-note.txt").read_bytes())],
-        "clinic-c records": [("accuchek.csv", "csv", (samples / "accuchek.csv").read_bytes()),
+        "clinic-c records": [("vital-signs.json", "json", clinic_c),
+                             ("accuchek.csv", "csv", (samples / "accuchek.csv").read_bytes()),
                              ("yuwell.xlsx", "xlsx", (samples / "yuwell.xlsx").read_bytes())],
     }  # fmt: skip
 
@@ -113,3 +139,32 @@ async def seed_records(
             )
             receipts.append(receipt)
     return receipts
+
+
+async def seed_rewards(graph: Graph, ledger: Ledger, keys: dict[str, str]) -> None:
+    """The operator's catalogue, and each institution's use right for federated training granted
+    to the alliance (so a training job passes RL-USE-GRANT). Idempotent."""
+    operator = await graph.read(principals.authenticate, keys["alliance operator"])
+    if operator is None:
+        raise LookupError("demo principal 'alliance operator' is missing")
+    for item in CATALOGUE:
+        if await graph.read(settlements_repo.get_item, item.id) is None:
+            await graph.write(settlements.add_item, ledger, operator, item)
+    for institution in INSTITUTIONS:
+        await graph.write(_training_grant, ledger, institution.id)
+
+
+async def _training_grant(tx: AsyncManagedTransaction, ledger: Ledger, holder: str) -> None:
+    existing = await grants_repo.list_for(tx, holder)
+    if any(g["right"] == "use" and g["grantee"] == ALLIANCE and g["holder"] == holder
+           and "model_training" in g["purposes"] and g.get("revoked") is None
+           for g in existing):  # fmt: skip
+        return
+    now = utc_now()
+    row = await grants_repo.create(
+        tx, id="grt_" + secrets.token_hex(8), right="use", holder=holder, grantee=ALLIANCE,
+        purposes=["model_training"], categories=["health_status"], max_level=3, product=None,
+        valid_from=now, valid_until=None, granted_by=f"demo:{holder}", created=now,
+    )  # fmt: skip
+    if row is not None:
+        await ledger.append(tx, [Event("grant.made", f"demo:{holder}", row, institution=holder)])

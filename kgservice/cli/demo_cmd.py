@@ -42,6 +42,7 @@ def run_demo(
         async with session() as (graph, ledger):
             keys = await demo.seed(graph, ledger, actor(), known)
             receipts = await demo.seed_records(graph, ledger, protector, pipeline, keys)
+            await demo.seed_rewards(graph, ledger, keys)
         return keys, sum(len(r.records) for r in receipts)
 
     keys, n_records = asyncio.run(run())
