@@ -47,7 +47,13 @@ class Dataset:
         return len(self.y)
 
 
-def rows_to_dataset(rows: list[dict[str, Any]]) -> Dataset:
+def columns(names: list[str]) -> list[tuple[str, float, float]]:
+    by_kind = {kind: (kind, centre, scale) for kind, centre, scale in FEATURES}
+    return [by_kind[n] for n in names]
+
+
+def rows_to_dataset(rows: list[dict[str, Any]], names: list[str] | None = None) -> Dataset:
+    chosen = columns(names) if names else list(FEATURES)
     latest: dict[str, dict[str, float]] = {}
     for row in rows:  # ordered by time: later values overwrite earlier ones
         try:
@@ -58,16 +64,17 @@ def rows_to_dataset(rows: list[dict[str, Any]]) -> Dataset:
     for values in latest.values():
         if LABEL not in values:
             continue
-        xs.append([(values.get(kind, centre) - centre) / scale for kind, centre, scale in FEATURES])
+        xs.append([(values.get(kind, centre) - centre) / scale for kind, centre, scale in chosen])
         ys.append(1.0 if values[LABEL] >= POOR_CONTROL else 0.0)
-    return Dataset(np.asarray(xs, dtype=np.float64).reshape(-1, len(FEATURES)),
+    return Dataset(np.asarray(xs, dtype=np.float64).reshape(-1, len(chosen)),
                    np.asarray(ys, dtype=np.float64))  # fmt: skip
 
 
-async def dataset(tx: Runner, institution: str) -> Dataset:
-    kinds = [k for k, _, _ in FEATURES] + [LABEL]
+async def dataset(tx: Runner, institution: str, names: list[str] | None = None) -> Dataset:
+    chosen = columns(names) if names else list(FEATURES)
+    kinds = [k for k, _, _ in chosen] + [LABEL]
     result = await tx.run(QUERY, institution=institution, kinds=kinds)
-    return rows_to_dataset([dict(r) async for r in result])
+    return rows_to_dataset([dict(r) async for r in result], [k for k, _, _ in chosen])
 
 
 def split(data: Dataset, held_out: float, salt: str) -> tuple[Dataset, Dataset]:

@@ -9,7 +9,8 @@ from neo4j import AsyncManagedTransaction
 from kgservice.graph.database import Runner
 
 CREATE_JOB = """
-CREATE (j:TrainingJob {id: $id, status: 'running', task: $task, institutions: $institutions,
+CREATE (j:TrainingJob {id: $id, status: 'running', task: $task, features: $features,
+                       institutions: $institutions,
                        requester: $requester, rounds: $rounds, valuation: $valuation,
                        decisions: $decisions, created: $created, by: $by})
 """

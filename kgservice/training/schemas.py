@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -10,10 +10,16 @@ from kgservice.ledger.schemas import ReceiptOut
 from kgservice.vocab import LegalBasis
 
 TASKS = {"poor_glycaemic_control": "HbA1c ≥ 7.0 % from fasting glucose, blood pressure, weight"}
+Feature = Literal["FastingGlucose", "SystolicPressure", "DiastolicPressure", "BodyWeight"]
+ALL_FEATURES: list[Feature] = ["FastingGlucose", "SystolicPressure", "DiastolicPressure",
+                               "BodyWeight"]  # fmt: skip
 
 
 class TrainingJobIn(BaseModel):
     task: Literal["poor_glycaemic_control"] = "poor_glycaemic_control"
+    features: list[Feature] = Field(
+        default=ALL_FEATURES, min_length=1, description="de-identified inputs (level 3 at most)"
+    )
     institutions: list[str] = Field(min_length=1, max_length=15, description="participants")
     requester: str = Field(description="owns the held-out validation set (one of the institutions)")
     legal_basis: LegalBasis = Field(description="checked by the training red lines")
@@ -29,6 +35,7 @@ class RoundOut(BaseModel):
     round: int
     participants: list[str]
     accuracy: float = Field(description="validation accuracy of the global model, %")
+    auc: float | None = Field(default=None, description="validation ROC AUC of the global model")
     ledger_seq: int | None = None
 
 
@@ -36,6 +43,7 @@ class TrainingJobOut(BaseModel):
     id: str
     status: Literal["running", "completed", "failed"]
     task: str
+    features: list[str]
     institutions: list[str]
     requester: str
     rounds: int
@@ -51,6 +59,11 @@ class TrainingJobOut(BaseModel):
         default=None, description="v(S) per coalition ('A,B'; '' is the empty one)"
     )
     product: str | None = Field(default=None, description="the trained model's data product id")
+    messages: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="every message the coordinator received: record names, array shapes, "
+        "metric and config keys (no values) — what crossed the node boundaries",
+    )
     ledger: ReceiptOut | None = None
 
 

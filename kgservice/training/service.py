@@ -39,7 +39,7 @@ from kgservice.settlements import service as settlements
 from kgservice.settlements.schemas import GameIn, SettlementIn, SettlementOut
 from kgservice.training import federation
 from kgservice.training import repository as repo
-from kgservice.training.features import FEATURES, Dataset, dataset, split
+from kgservice.training.features import Dataset, dataset, split
 from kgservice.training.schemas import TrainingJobIn, TrainingJobOut
 from kgservice.vocab import Category, Purpose
 
@@ -98,12 +98,14 @@ async def start(graph: Graph, ledger: Ledger, rulesets: RuleSetCache, settings: 
     valuation = valuation_of(spec, settings)
 
     async def record(tx: AsyncManagedTransaction) -> ReceiptOut:
-        await repo.create_job(tx, id=job_id, task=spec.task, institutions=institutions,
+        await repo.create_job(tx, id=job_id, task=spec.task, features=list(spec.features),
+                              institutions=institutions,
                               requester=spec.requester, rounds=spec.rounds, valuation=valuation,
                               decisions=[d.id for d in made], created=now,
                               by=principal.id)  # fmt: skip
         event = Event("training.started", principal.id,
-                      {"job": job_id, "task": spec.task, "institutions": institutions,
+                      {"job": job_id, "task": spec.task, "features": list(spec.features),
+                       "institutions": institutions,
                        "requester": spec.requester, "rounds": spec.rounds,
                        "valuation": valuation, "decisions": [d.id for d in made]})  # fmt: skip
         return ReceiptOut.of((await ledger.append(tx, [event]))[0])
@@ -117,7 +119,7 @@ async def get(tx: Runner, job_id: str) -> TrainingJobOut:
     row = await repo.get_job(tx, job_id)
     if row is None:
         raise NotFound(f"no training job '{job_id}'")
-    for key in ("history", "utilities", "examples"):
+    for key in ("history", "utilities", "examples", "messages"):
         if row.get(key) is not None:
             row[key] = json.loads(row[key])
     return TrainingJobOut.model_validate(row)
@@ -128,7 +130,7 @@ async def run(graph: Graph, ledger: Ledger, settings: TrainingSettings, actor: s
     """The job's body, in the background: any failure is recorded on the job and the ledger."""
     job = await graph.read(get, job_id)
     try:
-        data = {i: await graph.read(dataset, i) for i in job.institutions}
+        data = {i: await graph.read(dataset, i, job.features) for i in job.institutions}
         spec = _files(settings.directory / job_id, job, data, held_out, settings.timeout_s, stop)
         result = await anyio.to_thread.run_sync(federation.run, spec)
         await graph.write(_complete, ledger, actor, job, result,
@@ -167,19 +169,20 @@ async def _complete(tx: AsyncManagedTransaction, ledger: Ledger, actor: str, job
     history = []
     for r in result["rounds"]:
         updates = [{k: u[k] for k in ("institution", "digest", "examples")} for u in r["updates"]]
+        metrics = {"accuracy": round(r["accuracy"], 4), "auc": r.get("auc")}
         events.append(Event("training.round", actor,
                             {"job": job.id, "round": r["round"], "participants": r["participants"],
                              "updates": updates, "global_digest": r["global_digest"],
-                             "accuracy": round(r["accuracy"], 4)}))  # fmt: skip
+                             **metrics}))  # fmt: skip
         history.append({"round": r["round"], "participants": r["participants"],
-                        "accuracy": round(r["accuracy"], 4)})  # fmt: skip
+                        "accuracy": round(r["accuracy"], 4), "auc": r.get("auc")})  # fmt: skip
     product = f"model:{job.id}"
     weights = [float(w) for w in result["model"]]
     accuracy = history[-1]["accuracy"] if history else 0.0
     digest = result["rounds"][-1]["global_digest"] if result["rounds"] else ""
     now = utc_now()
     await repo.create_product(tx, id=product, job=job.id, task=job.task,
-                              features=[k for k, _, _ in FEATURES], weights=weights,
+                              features=job.features, weights=weights,
                               accuracy=accuracy, digest=digest, created=now)  # fmt: skip
     for holder in job.institutions:
         row = await grants.create(
@@ -202,7 +205,7 @@ async def _complete(tx: AsyncManagedTransaction, ledger: Ledger, actor: str, job
     await repo.finish_job(tx, job.id, {
         "status": "completed", "finished": now, "history": json.dumps(history),
         "utilities": json.dumps(utilities), "examples": json.dumps(examples),
-        "product": product})  # fmt: skip
+        "product": product, "messages": json.dumps(result.get("received", []))})  # fmt: skip
 
 
 async def _fail(tx: AsyncManagedTransaction, ledger: Ledger, actor: str, job_id: str,

@@ -106,6 +106,21 @@ async def test_training_needs_use_rights_then_runs_federated_and_settles(
     # The samples' HbA1c follows their fasting glucose: the federated model beats no model.
     assert utilities["clinic-b,clinic-c,hosp-a"] > utilities[""]
     assert done["examples"] == {"hosp-a": 80, "clinic-b": 30, "clinic-c": 30}
+    assert done["history"][-1]["auc"] is not None
+
+    # No raw row crossed a node boundary: every message the coordinator received held only
+    # model-sized vectors (4 features + intercept) and counts — never an array of rows.
+    messages = done["messages"]
+    assert len(messages) == 3 + 2 * 3  # who-are-you, then two rounds, from three nodes
+    for m in messages:
+        assert all(shapes == [[5]] for shapes in m["arrays"].values()), m
+        assert set(m["metrics"]) <= {"metrics"}
+        assert all(
+            k == "examples" or k.startswith("loss-") for k in m["metrics"].get("metrics", [])
+        )
+        assert m["configs"] in ({}, {"about": ["examples", "institution"]})
+    trained = [m for m in messages if m["arrays"]]
+    assert {len(m["arrays"]) for m in trained} == {4}  # each node: the 4 coalitions it is in
 
     # Every round is on the ledger with each institution's update digest; raw data never are.
     anyone = bearer(keys["external auditor"])

@@ -45,6 +45,17 @@ def accuracy(w: Vector, x: Vector, y: Vector) -> float:
     return float(((predict(w, x) >= 0.5) == (y >= 0.5)).mean())
 
 
+def auc(w: Vector, x: Vector, y: Vector) -> float | None:
+    """Area under the ROC curve (Mann–Whitney, ties counted half); None with one class only."""
+    scores = predict(w, x)
+    positive, negative = scores[y >= 0.5], scores[y < 0.5]
+    if len(positive) == 0 or len(negative) == 0:
+        return None
+    greater = (positive[:, None] > negative[None, :]).sum()
+    ties = (positive[:, None] == negative[None, :]).sum()
+    return float((greater + 0.5 * ties) / (len(positive) * len(negative)))
+
+
 def log_loss(w: Vector, x: Vector, y: Vector) -> float:
     p = np.clip(predict(w, x), 1e-9, 1 - 1e-9)
     return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean()) if len(y) else 0.0

@@ -46,12 +46,14 @@ def _nodes(grid: Grid, expected: int) -> list[int]:
         time.sleep(1.0)
 
 
-def _who(grid: Grid, nodes: list[int]) -> dict[int, tuple[str, int]]:
+def _who(grid: Grid, nodes: list[int],
+         received: list[dict[str, Any]]) -> dict[int, tuple[str, int]]:  # fmt: skip
     asks = [Message(RecordDict({"config": ConfigRecord({})}), dst_node_id=n,
                     message_type="query") for n in nodes]  # fmt: skip
     out = {}
     for reply in grid.send_and_receive(asks):
         if reply.has_content():
+            received.append(audit(reply))
             about = reply.content["about"]
             out[reply.metadata.src_node_id] = (str(about["institution"]),
                                                int(_num(about["examples"])))  # fmt: skip
@@ -62,6 +64,19 @@ def coalitions(players: list[str], mode: str) -> list[tuple[str, ...]]:
     if mode == "retraining":
         return [c for k in range(1, len(players) + 1) for c in itertools.combinations(players, k)]
     return [tuple(players)]
+
+
+def audit(reply: Message) -> dict[str, Any]:
+    """What a node sent, without the values: record names, types, array shapes, metric and
+    config keys. The tests check from this that only model-sized arrays and counts ever arrive."""
+    content = reply.content
+    return {
+        "from": reply.metadata.src_node_id,
+        "arrays": {name: [list(a.shape) for a in record.values()]
+                   for name, record in content.array_records.items()},
+        "metrics": {name: sorted(record) for name, record in content.metric_records.items()},
+        "configs": {name: sorted(record) for name, record in content.config_records.items()},
+    }  # fmt: skip
 
 
 def _round(
@@ -87,7 +102,8 @@ def main(grid: Grid, context: Context) -> None:
     mode = str(cfg["mode"])
     with np.load(str(cfg["validation"])) as v:
         vx, vy = np.asarray(v["x"], dtype=np.float64), np.asarray(v["y"], dtype=np.float64)
-    who = _who(grid, _nodes(grid, int(_num(cfg["nodes"]))))
+    received: list[dict[str, Any]] = []
+    who = _who(grid, _nodes(grid, int(_num(cfg["nodes"]))), received)
     seen = sorted(i for i, _ in who.values())
     if seen != sorted(players):
         _write(cfg, {"error": f"nodes present: {seen}; players: {sorted(players)}"})
@@ -99,6 +115,7 @@ def main(grid: Grid, context: Context) -> None:
     history: list[dict[str, Any]] = []
     for r in range(1, rounds + 1):
         replies = _round(grid, r, who, models, members, epochs, lr)
+        received += [audit(m) for m in replies]
         by_institution = {who[m.metadata.src_node_id][0]: m for m in replies}
         updates: list[dict[str, Any]] = []
         for key, group in members.items():
@@ -117,7 +134,8 @@ def main(grid: Grid, context: Context) -> None:
                                         "examples": n, "delta": (w - before).tolist()})  # fmt: skip
         history.append({"round": r, "participants": sorted(by_institution),
                         "updates": updates, "global_digest": model.digest(models[grand]),
-                        "accuracy": 100 * model.accuracy(models[grand], vx, vy)})  # fmt: skip
+                        "accuracy": 100 * model.accuracy(models[grand], vx, vy),
+                        "auc": model.auc(models[grand], vx, vy)})  # fmt: skip
     utilities = {"": 100 * model.accuracy(start, vx, vy)}
     if mode == "retraining":
         for key, group in members.items():
@@ -125,7 +143,8 @@ def main(grid: Grid, context: Context) -> None:
     else:
         utilities.update(reconstruct(players, start, history, vx, vy))
     _write(cfg, {"players": players, "mode": mode, "rounds": history, "utilities": utilities,
-                 "model": models[grand].tolist(), "validation_examples": len(vy)})  # fmt: skip
+                 "model": models[grand].tolist(), "validation_examples": len(vy),
+                 "received": received})  # fmt: skip
 
 
 def reconstruct(players: list[str], start: model.Vector, history: list[dict[str, Any]],
