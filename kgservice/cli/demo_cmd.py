@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -13,20 +14,33 @@ from ingest.grading import Grader
 from ingest.pipeline import Pipeline
 from ingest.readers.meter import load_mappings
 from kgservice import demo
+from kgservice import scenario as scenario_mod
 from kgservice.cli.context import actor, fail, out, session, settings
 from kgservice.cli.exit_codes import Exit
+from kgservice.decisions.rules import RedLines
 from kgservice.records.protection import ProtectionKeyError, load_protector
+from kgservice.report import write as write_report
+from kgservice.rulesets.service import RuleSetCache
 from kgservice.settings import REPO_ROOT
 
 DEFAULT_KEYS = REPO_ROOT / "var" / "demo-keys.json"
+
+
+DEFAULT_REPORT = REPO_ROOT / "var" / "demo-report"
 
 
 def run_demo(
     keys_file: Annotated[
         Path, typer.Option(help="where the demo API keys are kept")
     ] = DEFAULT_KEYS,
+    scenario: Annotated[
+        bool, typer.Option(help="then run the scenario: red line, training, settlement, ...")
+    ] = True,
+    rounds: Annotated[int, typer.Option(min=1, max=10, help="federated rounds")] = 3,
+    report: Annotated[Path, typer.Option(help="where the scenario report goes")] = DEFAULT_REPORT,
 ) -> None:
-    """Seed the demo alliance; write the principals' API keys to a private file."""
+    """Seed the demo alliance (keys to a private file), then run the seed's §4.5 scenario end to
+    end and write a Markdown report with charts."""
     known: dict[str, str] = {}
     if keys_file.exists():
         known = json.loads(keys_file.read_text("utf-8"))
@@ -37,20 +51,41 @@ def run_demo(
     except ProtectionKeyError as e:
         fail(str(e), Exit.environment)
     pipeline = Pipeline(Grader.from_directory(), load_mappings())
+    started = time.monotonic()
 
-    async def run() -> tuple[dict[str, str], int]:
+    def step(text: str) -> None:
+        out.print(f"[dim]{time.monotonic() - started:6.1f} s[/dim]  {text}")
+
+    async def run() -> tuple[dict[str, str], int, scenario_mod.Outcome | None]:
         async with session() as (graph, ledger):
+            step("institutions and one principal per role")
             keys = await demo.seed(graph, ledger, actor(), known)
+            _write_keys(keys_file, keys)
+            step("ingest: FHIR, JSON, meter CSV and XLSX, a handwritten sheet (OCR), a note (NLP)")
             receipts = await demo.seed_records(graph, ledger, protector, pipeline, keys)
+            step("catalogue and the institutions' use rights for federated training")
             await demo.seed_rewards(graph, ledger, keys)
-        return keys, sum(len(r.records) for r in receipts)
+            outcome = None
+            if scenario:
+                with out.status("running the scenario ...", spinner="dots"):
+                    outcome = await scenario_mod.run(graph, ledger, RuleSetCache(RedLines()),
+                                                     cfg.training, keys, step, rounds)  # fmt: skip
+        return keys, sum(len(r.records) for r in receipts), outcome
 
-    keys, n_records = asyncio.run(run())
-    keys_file.parent.mkdir(parents=True, exist_ok=True)
-    keys_file.touch(mode=0o600, exist_ok=True)
-    keys_file.write_text(json.dumps(keys, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    keys, n_records, outcome = asyncio.run(run())
     out.print(
         f"demo alliance ready: {len(demo.INSTITUTIONS)} institutions, {len(keys)} principals, "
         f"{n_records} patient records"
     )
     out.print(f"API keys (keep private): {keys_file}")
+    if outcome is not None:
+        path = write_report(outcome, report)
+        out.print(f"scenario report: {path}")
+        if outcome.ledger is None or not outcome.ledger.ok:
+            fail("the ledger did not verify: see the report", Exit.failure)
+
+
+def _write_keys(path: Path, keys: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.write_text(json.dumps(keys, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -3,16 +3,22 @@ through the real ingest path, the handwritten sheet and the note included."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from PIL import Image
 
 from ingest.grading import Grader
 from ingest.pipeline import Pipeline
 from ingest.readers.meter import load_mappings
+from kgservice import report, scenario
+from kgservice.decisions.rules import RedLines
 from kgservice.demo import CATALOGUE, seed_records, seed_rewards
 from kgservice.grants import repository as grants_repo
 from kgservice.graph.database import Graph
 from kgservice.ledger.service import Ledger
 from kgservice.records.protection import Protector, load_protector
+from kgservice.rulesets.service import RuleSetCache
 from kgservice.settings import Settings
 from kgservice.settlements import repository as settlements_repo
 from kgservice.training.features import dataset
@@ -45,3 +51,32 @@ async def test_every_demo_file_is_accepted_and_the_scan_links_to_the_note(
     assert sorted(g["holder"] for g in grants if "model_training" in g["purposes"]) == [
         "clinic-b", "clinic-c", "hosp-a"]  # fmt: skip
     assert (await verify(graph, ledger.signer)).ok
+
+
+async def test_the_scenario_runs_end_to_end_and_writes_its_report(
+    graph: Graph, ledger: Ledger, keys: dict[str, str], settings: Settings, tmp_path: Path
+) -> None:
+    pipeline = Pipeline(Grader.from_directory(), load_mappings())
+    await seed_records(graph, ledger, load_protector(settings), pipeline, keys)
+    await seed_rewards(graph, ledger, keys)
+    steps: list[str] = []
+    outcome = await scenario.run(graph, ledger, RuleSetCache(RedLines()), settings.training,
+                                 keys, steps.append, rounds=2)  # fmt: skip
+    assert len(steps) == 6
+    assert outcome.interception is not None
+    assert outcome.interception.verdict.value == "deny"
+    assert "RL-CORE-EGRESS" in {r.rule for r in outcome.interception.reasons}
+    assert outcome.job is not None
+    assert outcome.job.status == "completed"
+    assert outcome.settlement is not None
+    assert sum(outcome.settlement.points.values()) == 1000
+    assert outcome.redemption is not None or outcome.redemption_refused is not None
+    assert outcome.ledger is not None
+    assert outcome.ledger.ok
+    path = report.write(outcome, tmp_path / "report")
+    text = path.read_text("utf-8")
+    assert "## Settlement" in text
+    assert "verified" in text
+    for chart in ("payouts.png", "rounds.png"):
+        with Image.open(tmp_path / "report" / chart) as image:
+            assert image.size == report.SIZE
