@@ -37,9 +37,15 @@ neo4j-stop: install
 	-$(BIN)/shield neo4j stop
 	-$(TEST_ENV) $(BIN)/shield neo4j stop
 
-bench: install
+bench: install .venv-pydvl/bin/python
 	@if [ -z "$$NEO4J_URI" ]; then $(TEST_ENV) $(BIN)/shield neo4j start; fi
 	$(TEST_ENV) $(BIN)/python -m bench.ledger
 	$(TEST_ENV) $(BIN)/python -m bench.ingest
 	$(TEST_ENV) $(BIN)/python -m bench.decisions
 	$(BIN)/python -m bench.ocr
+	$(TEST_ENV) PYDVL_PYTHON=$(CURDIR)/.venv-pydvl/bin/python $(BIN)/python -m bench.settlement
+
+# pyDVL pins numpy below 2: it gets its own environment, used only by bench/settlement.py.
+.venv-pydvl/bin/python:
+	$(PYTHON) -m venv .venv-pydvl
+	.venv-pydvl/bin/pip install -q --disable-pip-version-check "pydvl==0.10.0" "numpy<2" "scikit-learn<2"
