@@ -81,6 +81,13 @@ def test_pdf_pages_are_rendered_and_read(truth: Truth, tmp_path: Path) -> None:
     identifiers_match(values(subject), truth)
 
 
+def test_jpeg_scans_are_read(truth: Truth) -> None:
+    buffer = io.BytesIO()
+    render(truth, False, random.Random(1)).save(buffer, format="JPEG", quality=80)
+    (subject,) = scan.read(buffer.getvalue(), "jpeg", "sheet.jpg", ENGINE).subjects
+    identifiers_match(values(subject), truth)
+
+
 def test_handwriting_like_scan_keeps_identifiers_exact(truth: Truth) -> None:
     image = render(truth, True, random.Random(2))
     (subject,) = scan.read(png(image), "png", "scan.png", ENGINE).subjects
