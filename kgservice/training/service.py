@@ -138,6 +138,11 @@ async def run(graph: Graph, ledger: Ledger, settings: TrainingSettings, actor: s
     except (federation.FederationError, Unprocessable, OSError, KeyError, ValueError) as e:
         log.warning("training job %s failed: %s", job_id, e)
         await graph.write(_fail, ledger, actor, job_id, str(e))
+    except Exception:
+        # Anything else is a bug or an outage: record the job as failed without internals (the
+        # log has them), so it never stays 'running'. If the graph is down this raises too.
+        log.exception("training job %s failed unexpectedly", job_id)
+        await graph.write(_fail, ledger, actor, job_id, "internal error; see the service log")
 
 
 def _files(directory: Path, job: TrainingJobOut, data: dict[str, Dataset], held_out: float,
