@@ -15,6 +15,7 @@ from ingest.pipeline import Pipeline
 from ingest.readers.meter import load_mappings
 from kgservice import demo
 from kgservice import scenario as scenario_mod
+from kgservice.cli import neo4j_cmd
 from kgservice.cli.context import actor, fail, out, session, settings
 from kgservice.cli.exit_codes import Exit
 from kgservice.decisions.rules import RedLines
@@ -46,6 +47,8 @@ def run_demo(
         known = json.loads(keys_file.read_text("utf-8"))
 
     cfg = settings()
+    if cfg.uses_local_neo4j:
+        neo4j_cmd.start()  # "already running" when `make run` started it
     try:
         protector = load_protector(cfg)
     except ProtectionKeyError as e:
