@@ -79,3 +79,15 @@ async def test_neo4j_status(settings: Settings, key_file: Path, graph: Graph) ->
     else:
         assert status.returncode == 2
         assert "NEO4J_URI" in status.stderr
+
+
+async def test_demo_seeds_and_keeps_its_keys_private(
+    graph: Graph, key_file: Path, tmp_path: Path
+) -> None:
+    keys = tmp_path / "keys.json"
+    seeded = shield(key_file, "demo", "--no-scenario", "--keys-file", str(keys))
+    assert seeded.returncode == 0, seeded.stdout + seeded.stderr
+    assert "already running" in seeded.stdout  # the test server: started once, not again
+    assert "3 institutions, 10 principals" in seeded.stdout
+    assert keys.stat().st_mode & 0o777 == 0o600
+    assert len(json.loads(keys.read_text("utf-8"))) == 10
