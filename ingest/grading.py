@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from pyshacl import validate
 from rdflib import BNode, Graph, Literal, Node, URIRef
@@ -157,10 +157,15 @@ class Grader:
         return cls(g, engine)
 
     def grade(self, ntriples: str) -> Graded:
-        """Grade every field and run every constraint over one submission's N-Triples."""
+        """Grade every field and run every constraint over one submission's N-Triples.
+
+        On shifty this reads the structured result, not a W3C report graph: building and
+        re-parsing the report had cost twice the validation itself (measured: 0.58 s against
+        0.23 s for 200 records). Findings are the same either way (tests hold both engines and
+        both paths to pySHACL's verdicts)."""
         if self._prepared is None:
             return self._grade_reference(ntriples)
-        result = self._prepared.validate_w3c(
+        result = self._prepared.validate_algebra(
             ntriples.encode("utf-8"), None, "ntriples", "union", None, True, "info", False,
             "ignore", True,
         )  # fmt: skip
@@ -171,8 +176,7 @@ class Grader:
                 continue
             obj = m.group(3) if m.group(3) is not None else m.group(4)
             values[m.group(1)][_GRADE_PREDICATES[m.group(2)]].append(obj)
-        report = Graph().parse(data=result.report_turtle, format="turtle")
-        return Graded(grades_from(values), self._findings(report))
+        return Graded(grades_from(values), self._structured(result.violations))
 
     def check(self, ntriples: str) -> list[Finding]:
         """Constraints only, no SHACL-AF rules: for shapes without ``sh:rule`` (the red lines).
@@ -185,8 +189,12 @@ class Grader:
             ntriples.encode("utf-8"), None, "ntriples", "union", None, False, "info", False,
             "ignore", False,
         )  # fmt: skip
+        return self._structured(result.violations)
+
+    def _structured(self, violations: Any) -> list[Finding]:
+        """Findings from shifty's structured violations, as the W3C report would state them."""
         findings = []
-        for violation in result.violations:
+        for violation in violations:
             rule = self.rules.get(violation.shape_name or "")
             if rule is None:
                 continue

@@ -40,7 +40,7 @@ class Case:
 class Outcome:
     fired: bool
     grade: tuple[str, int, str] | None
-    findings: frozenset[tuple[str, str]]  # (focus, rule id), for comparing engines
+    findings: frozenset[tuple[str, str, str]]  # (focus, rule id, value), for comparing engines
 
 
 def load_cases(path: Path = CASES_FILE) -> list[Case]:
@@ -75,9 +75,9 @@ def _data(case: Case) -> tuple[str, str | None]:
 def run_case(case: Case, grader: Grader) -> Outcome:
     nt, field = _data(case)
     graded = grader.grade(nt)
-    found = frozenset((x.focus, x.rule.id) for x in graded.findings)
+    found = frozenset((x.focus, x.rule.id, x.value or "") for x in graded.findings)
     if case.rule.startswith("G-"):
         grade = graded.grades.get(field) if field else None
         fired = grade is not None and grade.rule == case.rule
         return Outcome(fired, (grade.category, grade.level, grade.tier) if grade else None, found)
-    return Outcome(any(rule == case.rule for _, rule in found), None, found)
+    return Outcome(any(rule == case.rule for _, rule, _ in found), None, found)
