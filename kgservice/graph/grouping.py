@@ -55,6 +55,9 @@ class GroupCommit:
             return await work(tx, *args, **kwargs)
 
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        # If the caller goes away, nobody awaits ``done``: mark its error retrieved so asyncio
+        # does not log it as lost (the unit's own transaction handled it).
+        done.add_done_callback(lambda f: f.cancelled() or f.exception())
         self._queue.append(_Queued(unit, done))
         if self._runner is None or self._runner.done():
             self._runner = asyncio.create_task(self._drain())
