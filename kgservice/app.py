@@ -45,6 +45,7 @@ from kgservice.rulesets.service import RuleSetCache
 from kgservice.settings import Settings, get_settings
 from kgservice.settlements.endpoints import router as settlements_router
 from kgservice.training.endpoints import router as training_router
+from kgservice.training.service import reap_orphans
 
 log = logging.getLogger("kgservice")
 
@@ -108,6 +109,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.freeze()
         try:
             await runtime.ready_graph()
+            orphans = await reap_orphans(graph, runtime.ledger)
+            if orphans:
+                log.warning("training jobs orphaned by an earlier process: %s", ", ".join(orphans))
         except GraphUnavailable:
             # Start anyway: /v1/health answers 503 and the schema is created once Neo4j is back.
             log.warning("Neo4j at %s is not reachable yet; serving 503 until it is", cfg.neo4j_uri)

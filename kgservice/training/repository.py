@@ -12,7 +12,15 @@ CREATE_JOB = """
 CREATE (j:TrainingJob {id: $id, status: 'running', task: $task, features: $features,
                        institutions: $institutions,
                        requester: $requester, rounds: $rounds, valuation: $valuation,
-                       decisions: $decisions, created: $created, by: $by})
+                       decisions: $decisions, created: $created, by: $by,
+                       heartbeat: $created})
+"""
+# The process running a job touches it periodically; a running job whose heartbeat stopped was
+# orphaned by a process that died without stopping it.
+HEARTBEAT = "MATCH (j:TrainingJob {id: $id, status: 'running'}) SET j.heartbeat = $time"
+ORPHANED = """
+MATCH (j:TrainingJob {status: 'running'}) WHERE j.heartbeat < $before
+RETURN j.id AS id ORDER BY id
 """
 FINISH_JOB = """
 MATCH (j:TrainingJob {id: $id}) WHERE j.status = 'running'
@@ -46,3 +54,11 @@ async def get_job(tx: Runner, job_id: str) -> dict[str, Any] | None:
 
 async def create_product(tx: AsyncManagedTransaction, **row: Any) -> None:
     await tx.run(CREATE_PRODUCT, **row)
+
+
+async def heartbeat(tx: AsyncManagedTransaction, job_id: str, time: str) -> None:
+    await tx.run(HEARTBEAT, id=job_id, time=time)
+
+
+async def orphaned(tx: Runner, before: str) -> list[str]:
+    return [r["id"] async for r in await tx.run(ORPHANED, before=before)]

@@ -12,10 +12,12 @@ it), one grant per participating holder.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import secrets
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,7 @@ from kgservice.errors import NotFound, ShieldError, Unprocessable
 from kgservice.grants import repository as grants
 from kgservice.grants.schemas import ALLIANCE
 from kgservice.graph.database import Graph, Runner
-from kgservice.ledger.canonical import Event, utc_now
+from kgservice.ledger.canonical import Event, utc_now, utc_text
 from kgservice.ledger.schemas import ReceiptOut
 from kgservice.ledger.service import Ledger
 from kgservice.rulesets.service import RuleSetCache
@@ -132,7 +134,11 @@ async def run(graph: Graph, ledger: Ledger, settings: TrainingSettings, actor: s
     try:
         data = {i: await graph.read(dataset, i, job.features) for i in job.institutions}
         spec = _files(settings.directory / job_id, job, data, held_out, settings.timeout_s, stop)
-        result = await anyio.to_thread.run_sync(federation.run, spec)
+        beat = asyncio.create_task(_beat(graph, job_id))
+        try:
+            result = await anyio.to_thread.run_sync(federation.run, spec)
+        finally:
+            beat.cancel()
         await graph.write(_complete, ledger, actor, job, result,
                           {i: len(d) for i, d in data.items()})  # fmt: skip
     except (federation.FederationError, Unprocessable, OSError, KeyError, ValueError) as e:
@@ -143,6 +149,30 @@ async def run(graph: Graph, ledger: Ledger, settings: TrainingSettings, actor: s
         # log has them), so it never stays 'running'. If the graph is down this raises too.
         log.exception("training job %s failed unexpectedly", job_id)
         await graph.write(_fail, ledger, actor, job_id, "internal error; see the service log")
+
+
+HEARTBEAT_S = 15.0
+ORPHANED_AFTER_S = 120.0
+
+
+async def _beat(graph: Graph, job_id: str) -> None:
+    while True:
+        await anyio.sleep(HEARTBEAT_S)
+        try:
+            await graph.write(repo.heartbeat, job_id, utc_now())
+        except ShieldError:
+            log.warning("training job %s: heartbeat not recorded (graph unavailable)", job_id)
+
+
+async def reap_orphans(graph: Graph, ledger: Ledger) -> list[str]:
+    """Record as failed every running job whose process stopped touching it (killed outright):
+    called at start-up, so no job stays 'running' for ever."""
+    before = utc_text(datetime.now(UTC) - timedelta(seconds=ORPHANED_AFTER_S))
+    orphans = await graph.read(repo.orphaned, before)
+    for job_id in orphans:
+        await graph.write(_fail, ledger, "health-shield", job_id,
+                          "orphaned: the service process running it ended")  # fmt: skip
+    return orphans
 
 
 def _files(directory: Path, job: TrainingJobOut, data: dict[str, Dataset], held_out: float,

@@ -25,7 +25,7 @@ from kgservice.settings import Settings
 from kgservice.training import service
 from kgservice.training.schemas import TrainingJobIn
 from tests.integration.conftest import bearer
-from tests.integration.ledgerkit import verify
+from tests.integration.ledgerkit import run, verify
 
 pytestmark = pytest.mark.anyio
 SYSTEMS = {"hosp-a": "hosp-a EHR", "clinic-b": "clinic-b records", "clinic-c": "clinic-c records"}
@@ -163,4 +163,25 @@ async def test_a_stopping_service_stops_the_job_and_every_process(
     assert failed.status == "failed"
     assert failed.error == "the service stopped before the job finished"
     assert flower_processes() == []
+    assert (await verify(graph, ledger.signer)).ok
+
+
+async def test_jobs_orphaned_by_a_dead_process_are_failed_at_start_up(
+    client: httpx.AsyncClient, keys: dict[str, str], graph: Graph, ledger: Ledger,
+    settings: Settings,
+) -> None:  # fmt: skip
+    await submit(client, keys)
+    await grant_training(client, keys)
+    operator = await graph.read(principals.authenticate, keys["alliance operator"])
+    assert operator is not None
+    rulesets = RuleSetCache(RedLines())
+    spec = TrainingJobIn.model_validate(JOB)
+    stale = await service.start(graph, ledger, rulesets, settings.training, operator, spec)
+    alive = await service.start(graph, ledger, rulesets, settings.training, operator, spec)
+    # The first one's process died ten minutes ago; the second one's still touches it.
+    await run(graph, "MATCH (j:TrainingJob {id: $id}) SET j.heartbeat = '2026-01-01T00:00:00Z'",
+              id=stale.id)  # fmt: skip
+    assert await service.reap_orphans(graph, ledger) == [stale.id]
+    assert (await graph.read(service.get, stale.id)).status == "failed"
+    assert (await graph.read(service.get, alive.id)).status == "running"
     assert (await verify(graph, ledger.signer)).ok
