@@ -163,7 +163,8 @@ async def job_wall_time(rounds: int) -> None:
         await seed_rewards(graph, ledger, keys)
         marks: list[tuple[str, float]] = []
         start = time.perf_counter()
-        outcome = await run(graph, ledger, RuleSetCache(RedLines()), settings.training, keys,
+        outcome = await run(graph, ledger, RuleSetCache(RedLines()), settings.training,
+                            load_protector(settings), keys,
                             lambda s: marks.append((s, time.perf_counter())), rounds)  # fmt: skip
         names = [s for s, _ in marks]
         at = dict(marks)

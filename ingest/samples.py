@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import random
 import sys
 from dataclasses import dataclass
@@ -97,6 +98,36 @@ def json_document(rng: random.Random, n: int, day: date = date(2026, 11, 2)) -> 
                              "prescribed": True}],
         })  # fmt: skip
     return {"records": records}
+
+
+COMPLICATIONS = (("E11.2", "糖尿病肾病"), ("E11.3", "糖尿病视网膜病变"),
+                 ("E11.4", "糖尿病周围神经病变"))  # fmt: skip
+
+
+def follow_up_cohort(rng: random.Random, n: int, complications: float, sicker: float = 0.0,
+                     day: date = date(2026, 11, 2)) -> dict[str, Any]:  # fmt: skip
+    """Follow-up records whose diabetic complications follow HbA1c and blood pressure (the risk
+    rises with both), so a complication-risk model has something to learn. ``complications``
+    scales the risk: low for a hospital's general population, high for a clinic that follows
+    complicated patients; ``sicker`` raises fasting glucose (mmol/L) for such a clinic's patients,
+    and HbA1c with it."""
+    doc = json_document(rng, n, day)
+    for record in doc["records"]:
+        obs = {o["type"]: o for o in record["observations"]}
+        if sicker:
+            fasting = Decimal(str(round(float(obs["fasting_glucose"]["value"]) + sicker, 1)))
+            obs["fasting_glucose"]["value"] = str(fasting)
+            obs["hba1c"]["value"] = hba1c_for(rng, fasting)
+        seen = {kind: float(o["value"]) for kind, o in obs.items()}
+        # Complications here follow the risk only: the rare one included (diabetic bullosis,
+        # about one complication in eight), not the every-17th-record rule of json_document.
+        record["conditions"] = [c for c in record["conditions"] if c["code"] == "E11.9"]
+        score = 3.0 * (seen["hba1c"] - 8.5) + 0.05 * (seen["systolic_bp"] - 140)
+        if rng.random() < complications / (1 + math.exp(-score)):
+            code, name = (("L13.8", "糖尿病性大疱病") if rng.random() < 0.125
+                          else rng.choice(COMPLICATIONS))  # fmt: skip
+            record["conditions"].append({"code": code, "display": name})
+    return doc
 
 
 def fhir_bundle(rng: random.Random, n: int = 2) -> dict[str, Any]:

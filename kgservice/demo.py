@@ -17,7 +17,7 @@ import secrets
 from neo4j import AsyncManagedTransaction
 
 from ingest.pipeline import Pipeline
-from ingest.samples import json_document
+from ingest.samples import follow_up_cohort, json_document
 from kgservice.auth import service as principals
 from kgservice.auth.roles import Role
 from kgservice.auth.schemas import PrincipalIn
@@ -94,10 +94,12 @@ def demo_files() -> dict[str, list[tuple[str, str, bytes]]]:
     samples = REPO_ROOT / "samples"
     # Clinic B's follow-up sheets include the rare complication of the seed's §4.5 story.
     rng = random.Random(7)  # noqa: S311 - synthetic demo data
-    clinic_b = json.dumps(json_document(rng, 12), ensure_ascii=False).encode()
-    # Enough follow-up records with HbA1c for a federated model (the label) at every institution.
-    hosp_a = json.dumps(json_document(rng, 40), ensure_ascii=False).encode()
-    clinic_c = json.dumps(json_document(rng, 8), ensure_ascii=False).encode()
+    # B follows patients with complications (few records, many complications); A's general
+    # population has few; C keeps routine vital signs. Complications follow HbA1c and blood
+    # pressure, so the complication-risk model of the scenario has something to learn.
+    clinic_b = json.dumps(follow_up_cohort(rng, 20, 1.0, sicker=2.0), ensure_ascii=False).encode()
+    hosp_a = json.dumps(follow_up_cohort(rng, 200, 0.5), ensure_ascii=False).encode()
+    clinic_c = json.dumps(json_document(rng, 10), ensure_ascii=False).encode()
     return {
         "hosp-a EHR": [("bundle.fhir.json", "fhir", (samples / "bundle.fhir.json").read_bytes()),
                        ("records.json", "json", (samples / "records.json").read_bytes()),

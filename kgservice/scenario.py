@@ -24,6 +24,7 @@ from kgservice.graph.database import Graph
 from kgservice.ledger import repository as ledger_repo
 from kgservice.ledger.service import Ledger
 from kgservice.ledger.verify import Report, verify_ledger
+from kgservice.records.protection import Protector
 from kgservice.rulesets.service import RuleSetCache
 from kgservice.settings import TrainingSettings
 from kgservice.settlements import service as settlements
@@ -57,7 +58,8 @@ async def _principal(graph: Graph, keys: dict[str, str], name: str) -> Principal
 
 
 async def run(graph: Graph, ledger: Ledger, rulesets: RuleSetCache, settings: TrainingSettings,
-              keys: dict[str, str], step: Step, rounds: int = 3) -> Outcome:  # fmt: skip
+              protector: Protector, keys: dict[str, str], step: Step,
+              rounds: int = 3) -> Outcome:  # fmt: skip
     out = Outcome()
     operator = await _principal(graph, keys, "alliance operator")
     clinic_b = await _principal(graph, keys, "clinic-b records")
@@ -68,12 +70,16 @@ async def run(graph: Graph, ledger: Ledger, rulesets: RuleSetCache, settings: Tr
                         categories=[Category.personal_attributes], max_level=4)  # fmt: skip
     out.interception = await graph.write(decisions.decide, ledger, rulesets, clinic_b, export)
 
-    step(f"federated training: 3 SuperNodes, {rounds} rounds, every coalition retrained")
-    spec = TrainingJobIn(institutions=INSTITUTIONS, requester="hosp-a",
-                         legal_basis=LegalBasis.contract, rounds=rounds)  # fmt: skip
+    step(
+        f"federated training of complication risk: 3 SuperNodes, {rounds} rounds, every "
+        "coalition retrained"
+    )
+    spec = TrainingJobIn(task="complication_risk", institutions=INSTITUTIONS,
+                         requester="hosp-a", legal_basis=LegalBasis.contract,
+                         rounds=rounds)  # fmt: skip
     job = await training.start(graph, ledger, rulesets, settings, operator, spec)
     await training.run(graph, ledger, settings, operator.id, job.id, spec.held_out,
-                       threading.Event())  # fmt: skip
+                       threading.Event(), protector)  # fmt: skip
     out.job = await graph.read(training.get, job.id)
     if out.job.status != "completed":
         raise RuntimeError(f"training job {job.id} {out.job.status}: {out.job.error}")

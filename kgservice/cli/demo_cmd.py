@@ -72,7 +72,8 @@ def run_demo(
             if scenario:
                 with out.status("running the scenario ...", spinner="dots"):
                     outcome = await scenario_mod.run(graph, ledger, RuleSetCache(RedLines()),
-                                                     cfg.training, keys, step, rounds)  # fmt: skip
+                                                     cfg.training, protector, keys, step,
+                                                     rounds)  # fmt: skip
         return keys, sum(len(r.records) for r in receipts), outcome
 
     keys, n_records, outcome = asyncio.run(run())

@@ -31,7 +31,7 @@ async def start(spec: TrainingJobIn, principal: Operator, runtime: RuntimeDep, g
                               principal, spec)  # fmt: skip
     task = asyncio.create_task(service.run(graph, ledger, runtime.settings.training,
                                            principal.id, job.id, spec.held_out,
-                                           runtime.stopping))  # fmt: skip
+                                           runtime.stopping, runtime.protector))  # fmt: skip
     runtime.background.add(task)  # kept referenced until done
     task.add_done_callback(runtime.background.discard)
     return job

@@ -40,6 +40,7 @@ class Spec:
     validation: Path
     rounds: int
     mode: str
+    metric: str = "accuracy"
     epochs: int = 20
     lr: float = 0.5
     timeout_s: float = 600.0
@@ -158,7 +159,8 @@ def run(spec: Spec) -> dict[str, Any]:
                 "--port", str(free_port()), "--node-config", config])  # fmt: skip
         run_config = (f'rounds={spec.rounds} epochs={spec.epochs} lr={spec.lr} '
                       f'players="{",".join(spec.players)}" nodes={len(spec.players)} '
-                      f'mode="{spec.mode}" validation="{spec.validation}" out="{out}"')  # fmt: skip
+                      f'mode="{spec.mode}" metric="{spec.metric}" validation="{spec.validation}" '
+                      f'out="{out}"')  # fmt: skip
         started = subprocess.run(  # noqa: S603 - our own app, arguments built above
             [_tool("flwr"), "run", str(APP_DIR), "local", "--run-config", run_config,
              "--format", "json"],

@@ -10,6 +10,7 @@ from kgservice.graph.database import Runner
 
 CREATE_JOB = """
 CREATE (j:TrainingJob {id: $id, status: 'running', task: $task, features: $features,
+                       metric: $metric,
                        institutions: $institutions,
                        requester: $requester, rounds: $rounds, valuation: $valuation,
                        decisions: $decisions, created: $created, by: $by,

@@ -9,16 +9,25 @@ from pydantic import BaseModel, Field
 from kgservice.ledger.schemas import ReceiptOut
 from kgservice.vocab import LegalBasis
 
-TASKS = {"poor_glycaemic_control": "HbA1c ≥ 7.0 % from fasting glucose, blood pressure, weight"}
-Feature = Literal["FastingGlucose", "SystolicPressure", "DiastolicPressure", "BodyWeight"]
-ALL_FEATURES: list[Feature] = ["FastingGlucose", "SystolicPressure", "DiastolicPressure",
-                               "BodyWeight"]  # fmt: skip
+Task = Literal["poor_glycaemic_control", "complication_risk"]
+Feature = Literal["FastingGlucose", "SystolicPressure", "DiastolicPressure", "BodyWeight", "HbA1c"]
 
 
 class TrainingJobIn(BaseModel):
-    task: Literal["poor_glycaemic_control"] = "poor_glycaemic_control"
-    features: list[Feature] = Field(
-        default=ALL_FEATURES, min_length=1, description="de-identified inputs (level 3 at most)"
+    task: Task = Field(
+        default="poor_glycaemic_control",
+        description="poor_glycaemic_control: HbA1c ≥ 7.0 %; complication_risk: has a diabetic "
+        "complication (E10–E14 .2–.6, L13.8)",
+    )
+    features: list[Feature] | None = Field(
+        default=None,
+        min_length=1,
+        description="de-identified inputs (level 3 at most); default: the task's",
+    )
+    metric: Literal["accuracy", "auc"] | None = Field(
+        default=None,
+        description="v(S) on the validation set; default: accuracy for poor_glycaemic_control, "
+        "AUC for complication_risk (rare positives make accuracy uninformative)",
     )
     institutions: list[str] = Field(min_length=1, max_length=15, description="participants")
     requester: str = Field(description="owns the held-out validation set (one of the institutions)")
@@ -44,6 +53,7 @@ class TrainingJobOut(BaseModel):
     status: Literal["running", "completed", "failed"]
     task: str
     features: list[str]
+    metric: str
     institutions: list[str]
     requester: str
     rounds: int
@@ -56,7 +66,7 @@ class TrainingJobOut(BaseModel):
     examples: dict[str, int] | None = None
     history: list[RoundOut] = []
     utilities: dict[str, float] | None = Field(
-        default=None, description="v(S) per coalition ('A,B'; '' is the empty one)"
+        default=None, description="v(S) per coalition ('A,B'; '' is the empty one), metric × 100"
     )
     product: str | None = Field(default=None, description="the trained model's data product id")
     messages: list[dict[str, Any]] | None = Field(

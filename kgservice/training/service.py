@@ -34,6 +34,7 @@ from kgservice.graph.database import Graph, Runner
 from kgservice.ledger.canonical import Event, utc_now, utc_text
 from kgservice.ledger.schemas import ReceiptOut
 from kgservice.ledger.service import Ledger
+from kgservice.records.protection import Protector
 from kgservice.rulesets.service import RuleSetCache
 from kgservice.settings import TrainingSettings
 from kgservice.settlements import repository as settlements_repo
@@ -41,7 +42,7 @@ from kgservice.settlements import service as settlements
 from kgservice.settlements.schemas import GameIn, SettlementIn, SettlementOut
 from kgservice.training import federation
 from kgservice.training import repository as repo
-from kgservice.training.features import Dataset, dataset, split
+from kgservice.training.features import TASK_FEATURES, Dataset, dataset, split
 from kgservice.training.schemas import TrainingJobIn, TrainingJobOut
 from kgservice.vocab import Category, Purpose
 
@@ -87,7 +88,12 @@ async def start(graph: Graph, ledger: Ledger, rulesets: RuleSetCache, settings: 
                                                    institutions)  # fmt: skip
     if unknown:
         raise Unprocessable(f"not registered institutions: {', '.join(sorted(unknown))}")
-    spec = spec.model_copy(update={"institutions": institutions})
+    features = list(spec.features or TASK_FEATURES[spec.task])
+    if spec.task == "poor_glycaemic_control" and "HbA1c" in features:
+        raise Unprocessable("HbA1c is this task's label: it cannot be a feature")
+    metric = spec.metric or ("auc" if spec.task == "complication_risk" else "accuracy")
+    spec = spec.model_copy(update={"institutions": institutions, "features": features,
+                                   "metric": metric})  # fmt: skip
     made = [await graph.write(decisions.decide, ledger, rulesets, principal, _request(spec, i))
             for i in institutions]  # fmt: skip
     refused = [d for d in made if d.verdict is not Verdict.permit]
@@ -100,13 +106,13 @@ async def start(graph: Graph, ledger: Ledger, rulesets: RuleSetCache, settings: 
     valuation = valuation_of(spec, settings)
 
     async def record(tx: AsyncManagedTransaction) -> ReceiptOut:
-        await repo.create_job(tx, id=job_id, task=spec.task, features=list(spec.features),
+        await repo.create_job(tx, id=job_id, task=spec.task, features=features, metric=metric,
                               institutions=institutions,
                               requester=spec.requester, rounds=spec.rounds, valuation=valuation,
                               decisions=[d.id for d in made], created=now,
                               by=principal.id)  # fmt: skip
         event = Event("training.started", principal.id,
-                      {"job": job_id, "task": spec.task, "features": list(spec.features),
+                      {"job": job_id, "task": spec.task, "features": features, "metric": metric,
                        "institutions": institutions,
                        "requester": spec.requester, "rounds": spec.rounds,
                        "valuation": valuation, "decisions": [d.id for d in made]})  # fmt: skip
@@ -128,11 +134,13 @@ async def get(tx: Runner, job_id: str) -> TrainingJobOut:
 
 
 async def run(graph: Graph, ledger: Ledger, settings: TrainingSettings, actor: str,
-              job_id: str, held_out: float, stop: threading.Event) -> None:  # fmt: skip
+              job_id: str, held_out: float, stop: threading.Event,
+              protector: Protector) -> None:  # fmt: skip
     """The job's body, in the background: any failure is recorded on the job and the ledger."""
     job = await graph.read(get, job_id)
     try:
-        data = {i: await graph.read(dataset, i, job.features) for i in job.institutions}
+        data = {i: await graph.read(dataset, i, job.features, job.task, protector)
+                for i in job.institutions}  # fmt: skip
         spec = _files(settings.directory / job_id, job, data, held_out, settings.timeout_s, stop)
         beat = asyncio.create_task(_beat(graph, job_id))
         try:
@@ -195,7 +203,8 @@ def _files(directory: Path, job: TrainingJobOut, data: dict[str, Dataset], held_
     validation.save(directory / "validation.npz")
     mode = job.valuation
     return federation.Spec(directory, job.institutions, paths, directory / "validation.npz",
-                           job.rounds, mode, timeout_s=timeout_s, stop=stop)  # fmt: skip
+                           job.rounds, mode, metric=job.metric, timeout_s=timeout_s,
+                           stop=stop)  # fmt: skip
 
 
 async def _complete(tx: AsyncManagedTransaction, ledger: Ledger, actor: str, job: TrainingJobOut,

@@ -61,7 +61,8 @@ async def test_the_scenario_runs_end_to_end_and_writes_its_report(
     await seed_rewards(graph, ledger, keys)
     steps: list[str] = []
     outcome = await scenario.run(graph, ledger, RuleSetCache(RedLines()), settings.training,
-                                 keys, steps.append, rounds=2)  # fmt: skip
+                                 load_protector(settings), keys, steps.append,
+                                 rounds=2)  # fmt: skip
     assert len(steps) == 6
     assert outcome.interception is not None
     assert outcome.interception.verdict.value == "deny"

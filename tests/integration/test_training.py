@@ -20,6 +20,7 @@ from kgservice.auth import service as principals
 from kgservice.decisions.rules import RedLines
 from kgservice.graph.database import Graph
 from kgservice.ledger.service import Ledger
+from kgservice.records.protection import load_protector
 from kgservice.rulesets.service import RuleSetCache
 from kgservice.settings import Settings
 from kgservice.training import service
@@ -158,7 +159,9 @@ async def test_a_stopping_service_stops_the_job_and_every_process(
                               operator, TrainingJobIn.model_validate(JOB))  # fmt: skip
     stop = threading.Event()
     stop.set()  # as the lifespan does at shutdown
-    await service.run(graph, ledger, settings.training, operator.id, job.id, 0.3, stop)
+    await service.run(
+        graph, ledger, settings.training, operator.id, job.id, 0.3, stop, load_protector(settings)
+    )
     failed = await graph.read(service.get, job.id)
     assert failed.status == "failed"
     assert failed.error == "the service stopped before the job finished"

@@ -5,9 +5,9 @@ With ``mode = "retraining"`` every non-empty coalition of players is trained in 
 coalition utilities v(S) come from real federated retraining at the cost of one job. With
 ``mode = "reconstruction"`` only the grand coalition is trained and v(S) comes from models rebuilt
 from the recorded per-round updates of S's members (GTG-Shapley style) — for larger alliances.
-v(S) is the accuracy (× 100) on the requester's held-out validation set; v(∅) that of the initial
-model. Per-institution updates reach this coordinator in the clear: it is the trusted party for
-valuation (secure aggregation would hide exactly what valuation needs).
+v(S) is the job's metric (accuracy or AUC, × 100) on the requester's held-out validation set; v(∅)
+that of the initial model. Per-institution updates reach this coordinator in the clear: it is the
+trusted party for valuation (secure aggregation would hide exactly what valuation needs).
 
 Everything the service needs is written to ``out`` as JSON when the job ends.
 """
@@ -136,19 +136,28 @@ def main(grid: Grid, context: Context) -> None:
                         "updates": updates, "global_digest": model.digest(models[grand]),
                         "accuracy": 100 * model.accuracy(models[grand], vx, vy),
                         "auc": model.auc(models[grand], vx, vy)})  # fmt: skip
-    utilities = {"": 100 * model.accuracy(start, vx, vy)}
+    metric = str(cfg["metric"])
+    utilities = {"": utility(metric, start, vx, vy)}
     if mode == "retraining":
         for key, group in members.items():
-            utilities[model.coalition_key(group)] = 100 * model.accuracy(models[key], vx, vy)
+            utilities[model.coalition_key(group)] = utility(metric, models[key], vx, vy)
     else:
-        utilities.update(reconstruct(players, start, history, vx, vy))
+        utilities.update(reconstruct(players, start, history, vx, vy, metric))
     _write(cfg, {"players": players, "mode": mode, "rounds": history, "utilities": utilities,
                  "model": models[grand].tolist(), "validation_examples": len(vy),
                  "received": received})  # fmt: skip
 
 
+def utility(metric: str, w: model.Vector, vx: model.Vector, vy: model.Vector) -> float:
+    """v(S) × 100: validation accuracy, or AUC (0.5, chance, when one class is missing)."""
+    if metric == "auc":
+        auc = model.auc(w, vx, vy)
+        return 100 * (0.5 if auc is None else auc)
+    return 100 * model.accuracy(w, vx, vy)
+
+
 def reconstruct(players: list[str], start: model.Vector, history: list[dict[str, Any]],
-                vx: model.Vector, vy: model.Vector) -> dict[str, float]:  # fmt: skip
+                vx: model.Vector, vy: model.Vector, metric: str) -> dict[str, float]:  # fmt: skip
     """v(S) for every coalition from the grand coalition's recorded per-round updates: S's model
     is replayed round by round with the example-weighted mean of its members' updates."""
     out = {}
@@ -160,7 +169,7 @@ def reconstruct(players: list[str], start: model.Vector, history: list[dict[str,
                 if mine:
                     w = w + model.average([np.asarray(u["delta"]) for u in mine],
                                           [u["examples"] for u in mine])  # fmt: skip
-            out[model.coalition_key(group)] = 100 * model.accuracy(w, vx, vy)
+            out[model.coalition_key(group)] = utility(metric, w, vx, vy)
     return out
 
 
