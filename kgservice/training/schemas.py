@@ -53,7 +53,7 @@ class TrainingJobOut(BaseModel):
     status: Literal["running", "completed", "failed"]
     task: str
     features: list[str]
-    metric: str
+    metric: str = "accuracy"  # jobs recorded before tasks had a choice of metric
     institutions: list[str]
     requester: str
     rounds: int
