@@ -147,6 +147,7 @@ async def run(graph: Graph, ledger: Ledger, settings: TrainingSettings, actor: s
             result = await anyio.to_thread.run_sync(federation.run, spec)
         finally:
             beat.cancel()
+            _forget_features(spec)
         await graph.write(_complete, ledger, actor, job, result,
                           {i: len(d) for i, d in data.items()})  # fmt: skip
     except (federation.FederationError, Unprocessable, OSError, KeyError, ValueError) as e:
@@ -181,6 +182,12 @@ async def reap_orphans(graph: Graph, ledger: Ledger) -> list[str]:
         await graph.write(_fail, ledger, "health-shield", job_id,
                           "orphaned: the service process running it ended")  # fmt: skip
     return orphans
+
+
+def _forget_features(spec: federation.Spec) -> None:
+    """Delete the feature files once the nodes are done: only logs and results stay on disk."""
+    for path in [*spec.data.values(), spec.validation]:
+        path.unlink(missing_ok=True)
 
 
 def _files(directory: Path, job: TrainingJobOut, data: dict[str, Dataset], held_out: float,

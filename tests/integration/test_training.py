@@ -78,7 +78,11 @@ async def wait(client: httpx.AsyncClient, key: str, job: str, seconds: float) ->
 
 
 async def test_training_needs_use_rights_then_runs_federated_and_settles(
-    client: httpx.AsyncClient, keys: dict[str, str], graph: Graph, ledger: Ledger
+    client: httpx.AsyncClient,
+    keys: dict[str, str],
+    graph: Graph,
+    ledger: Ledger,
+    settings: Settings,
 ) -> None:
     operator = bearer(keys["alliance operator"])
     await submit(client, keys)
@@ -108,6 +112,10 @@ async def test_training_needs_use_rights_then_runs_federated_and_settles(
     assert utilities["clinic-b,clinic-c,hosp-a"] > utilities[""]
     assert done["examples"] == {"hosp-a": 80, "clinic-b": 30, "clinic-c": 30}
     assert done["history"][-1]["auc"] is not None
+    # The institutions' feature files are gone once the job is done; logs and results stay.
+    job_dir = settings.training.directory / job["id"]
+    assert not list(job_dir.rglob("*.npz"))
+    assert (job_dir / "result.json").exists()
 
     # No raw row crossed a node boundary: every message the coordinator received held only
     # model-sized vectors (4 features + intercept) and counts — never an array of rows.
