@@ -21,9 +21,8 @@ from kgservice.decisions import service as decisions
 from kgservice.decisions.schemas import DecisionIn, DecisionOut, Kind
 from kgservice.errors import Conflict
 from kgservice.graph.database import Graph
-from kgservice.ledger import repository as ledger_repo
 from kgservice.ledger.service import Ledger
-from kgservice.ledger.verify import Report, verify_ledger
+from kgservice.ledger.verify import Report, verify_stored
 from kgservice.records.protection import Protector
 from kgservice.rulesets.service import RuleSetCache
 from kgservice.settings import TrainingSettings
@@ -101,27 +100,11 @@ async def run(graph: Graph, ledger: Ledger, rulesets: RuleSetCache, settings: Tr
     out.records = await graph.read(_record_counts)
 
     step("verifying every ledger entry and signature")
-    out.ledger = await verify(graph, ledger)
+    out.ledger = await verify_stored(graph, ledger.signer.public, ledger.signer.origin,
+                                     every_signature=True)  # fmt: skip
     return out
 
 
 async def _record_counts(tx: Any) -> dict[str, int]:
     result = await tx.run("MATCH (r:Record) RETURN r.institution AS i, count(r) AS n")
     return {str(r["i"]): int(r["n"]) async for r in result}
-
-
-async def verify(graph: Graph, ledger: Ledger) -> Report:
-    """What `shield ledger verify` does, reading through the async driver."""
-    head = await graph.read(ledger_repo.read_head)
-    rows: list[dict[str, Any]] = []
-    while len(rows) < int(head["size"]):
-        batch = await graph.read(ledger_repo.entries_from, len(rows), 10_000)
-        if not batch:
-            break
-        rows += batch
-
-    def fetch(start: int, limit: int) -> list[dict[str, Any]]:
-        return rows[start : start + limit]
-
-    return verify_ledger(fetch, head, ledger.signer.public, ledger.signer.origin,
-                         every_signature=True)  # fmt: skip

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -54,54 +55,66 @@ class OcrEngine(Protocol):
     def read(self, image: np.ndarray[Any, Any]) -> list[OcrLine]: ...
 
 
-class RapidOcr:
-    """PP-OCRv4 on ONNX Runtime. The model loads on first use (~1 s) and is shared by threads
-    under a lock: one recognition at a time already uses both cores."""
+class _LazyEngine:
+    """An engine whose model loads on first use (~1 s) and is shared by threads under a lock:
+    one recognition at a time already uses both cores."""
 
-    name = "rapidocr-onnxruntime/PP-OCRv4"
+    name = ""
 
     def __init__(self) -> None:
         self._engine: Any = None
         self._lock = threading.Lock()
 
+    def _load(self) -> Any:
+        raise NotImplementedError
+
+    def _recognise(self, engine: Any, image: np.ndarray[Any, Any]) -> Iterable[Any]:
+        """(box corners, text, confidence) per line."""
+        raise NotImplementedError
+
     def read(self, image: np.ndarray[Any, Any]) -> list[OcrLine]:
         with self._lock:
             if self._engine is None:
-                from rapidocr_onnxruntime import RapidOCR
-
-                self._engine = RapidOCR()
-            result, _ = self._engine(image, use_cls=False)
+                self._engine = self._load()
+            found = list(self._recognise(self._engine, image))
         lines = []
-        for box, text, confidence in result or []:
+        for box, text, confidence in found:
             corners = tuple((float(x), float(y)) for x, y in box)
             lines.append(OcrLine(str(text), float(confidence), corners))  # type: ignore[arg-type]
         return lines
 
 
-class RapidOcrV3:
+class RapidOcr(_LazyEngine):
+    """PP-OCRv4 on ONNX Runtime: the default engine."""
+
+    name = "rapidocr-onnxruntime/PP-OCRv4"
+
+    def _load(self) -> Any:
+        from rapidocr_onnxruntime import RapidOCR  # 1 s; only when used
+
+        return RapidOCR()
+
+    def _recognise(self, engine: Any, image: np.ndarray[Any, Any]) -> Iterable[Any]:
+        result, _ = engine(image, use_cls=False)
+        return result or []
+
+
+class RapidOcrV3(_LazyEngine):
     """``rapidocr`` 3.x (PP-OCRv6 small models, also inside its wheel): optional, for comparison
     (``bench/ocr.py``). Not the default: see docs/ocr-nlp.md for the measurements."""
 
     name = "rapidocr-3/PP-OCRv6"
 
-    def __init__(self) -> None:
-        self._engine: Any = None
-        self._lock = threading.Lock()
+    def _load(self) -> Any:
+        from rapidocr import RapidOCR  # optional package, loaded when used
 
-    def read(self, image: np.ndarray[Any, Any]) -> list[OcrLine]:
-        with self._lock:
-            if self._engine is None:
-                from rapidocr import RapidOCR  # optional package, loaded when used
+        return RapidOCR(params={"Global.use_cls": False})
 
-                self._engine = RapidOCR(params={"Global.use_cls": False})
-            result = self._engine(image, use_cls=False)
-        lines: list[OcrLine] = []
+    def _recognise(self, engine: Any, image: np.ndarray[Any, Any]) -> Iterable[Any]:
+        result = engine(image, use_cls=False)
         if result.boxes is None:
-            return lines
-        for box, text, confidence in zip(result.boxes, result.txts, result.scores, strict=True):
-            corners = tuple((float(x), float(y)) for x, y in box)
-            lines.append(OcrLine(str(text), float(confidence), corners))  # type: ignore[arg-type]
-        return lines
+            return []
+        return zip(result.boxes, result.txts, result.scores, strict=True)
 
 
 def _pixels(image: Image.Image, where: str) -> np.ndarray[Any, Any]:

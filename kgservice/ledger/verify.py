@@ -20,7 +20,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from kgservice.graph.database import Graph
 from kgservice.ledger import merkle, tree
+from kgservice.ledger import repository as repo
 from kgservice.ledger.service import entry_from_row
 from kgservice.ledger.signing import Checkpoint, key_id, unb64
 
@@ -186,3 +188,26 @@ def _first_unsigned(scan: _Scan, size: int, public: Ed25519PublicKey, report: Re
         else:
             hi = mid
     return lo if lo < size else None
+
+
+async def verify_stored(
+    graph: Graph,
+    public: Ed25519PublicKey,
+    origin: str,
+    checkpoint: Checkpoint | None = None,
+    every_signature: bool = False,
+) -> Report:
+    """``verify_ledger`` over the graph through the async driver (in-process callers: the demo
+    scenario, the tests); the entries are read first, in batches, then verified."""
+    head = await graph.read(repo.read_head)
+    rows: list[dict[str, Any]] = []
+    while len(rows) < int(head["size"]):
+        batch = await graph.read(repo.entries_from, len(rows), 10 * BATCH)
+        if not batch:
+            break
+        rows += batch
+
+    def fetch(start: int, limit: int) -> list[dict[str, Any]]:
+        return rows[start : start + limit]
+
+    return verify_ledger(fetch, head, public, origin, checkpoint, every_signature)

@@ -13,7 +13,7 @@ from kgservice.ledger import repository as repo
 from kgservice.ledger.canonical import Event
 from kgservice.ledger.service import Ledger, Receipt, entry_from_row
 from kgservice.ledger.signing import Checkpoint, Signer
-from kgservice.ledger.verify import Report, verify_ledger
+from kgservice.ledger.verify import Report, verify_stored
 
 
 def event(i: int, institution: str | None = None) -> Event:
@@ -29,13 +29,7 @@ async def fill(graph: Graph, ledger: Ledger, n: int) -> list[Receipt]:
 
 async def verify(graph: Graph, signer: Signer, checkpoint: Checkpoint | None = None) -> Report:
     """What `shield ledger verify` does, on the test database."""
-    head = await graph.read(repo.read_head)
-    rows = await graph.read(repo.entries_from, 0, 1_000_000)
-
-    def fetch(start: int, limit: int) -> list[dict[str, Any]]:
-        return rows[start : start + limit]
-
-    return verify_ledger(fetch, head, signer.public, signer.origin, checkpoint)
+    return await verify_stored(graph, signer.public, signer.origin, checkpoint)
 
 
 async def run(graph: Graph, query: str, **params: Any) -> None:

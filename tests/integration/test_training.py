@@ -17,6 +17,7 @@ import pytest
 
 from ingest.samples import json_document
 from kgservice.auth import service as principals
+from kgservice.auth.models import Principal
 from kgservice.decisions.rules import RedLines
 from kgservice.graph.database import Graph
 from kgservice.ledger.service import Ledger
@@ -24,7 +25,7 @@ from kgservice.records.protection import load_protector
 from kgservice.rulesets.service import RuleSetCache
 from kgservice.settings import Settings
 from kgservice.training import service
-from kgservice.training.schemas import TrainingJobIn
+from kgservice.training.schemas import TrainingJobIn, TrainingJobOut
 from tests.integration.conftest import bearer
 from tests.integration.ledgerkit import run, verify
 
@@ -155,16 +156,30 @@ async def test_training_needs_use_rights_then_runs_federated_and_settles(
     assert (await verify(graph, ledger.signer)).ok
 
 
-async def test_a_stopping_service_stops_the_job_and_every_process(
-    client: httpx.AsyncClient, keys: dict[str, str], graph: Graph, ledger: Ledger,
-    settings: Settings,
-) -> None:  # fmt: skip
+async def ready_operator(
+    client: httpx.AsyncClient, keys: dict[str, str], graph: Graph
+) -> Principal:
+    """Records and training use rights in place; the operator who starts jobs."""
     await submit(client, keys)
     await grant_training(client, keys)
     operator = await graph.read(principals.authenticate, keys["alliance operator"])
     assert operator is not None
-    job = await service.start(graph, ledger, RuleSetCache(RedLines()), settings.training,
-                              operator, TrainingJobIn.model_validate(JOB))  # fmt: skip
+    return operator
+
+
+async def start_job(graph: Graph, ledger: Ledger, settings: Settings,
+                    operator: Principal) -> TrainingJobOut:  # fmt: skip
+    """A recorded job (decisions passed), not yet run: the test runs or abandons it."""
+    return await service.start(graph, ledger, RuleSetCache(RedLines()), settings.training,
+                               operator, TrainingJobIn.model_validate(JOB))  # fmt: skip
+
+
+async def test_a_stopping_service_stops_the_job_and_every_process(
+    client: httpx.AsyncClient, keys: dict[str, str], graph: Graph, ledger: Ledger,
+    settings: Settings,
+) -> None:  # fmt: skip
+    operator = await ready_operator(client, keys, graph)
+    job = await start_job(graph, ledger, settings, operator)
     stop = threading.Event()
     stop.set()  # as the lifespan does at shutdown
     await service.run(
@@ -181,14 +196,9 @@ async def test_jobs_orphaned_by_a_dead_process_are_failed_at_start_up(
     client: httpx.AsyncClient, keys: dict[str, str], graph: Graph, ledger: Ledger,
     settings: Settings,
 ) -> None:  # fmt: skip
-    await submit(client, keys)
-    await grant_training(client, keys)
-    operator = await graph.read(principals.authenticate, keys["alliance operator"])
-    assert operator is not None
-    rulesets = RuleSetCache(RedLines())
-    spec = TrainingJobIn.model_validate(JOB)
-    stale = await service.start(graph, ledger, rulesets, settings.training, operator, spec)
-    alive = await service.start(graph, ledger, rulesets, settings.training, operator, spec)
+    operator = await ready_operator(client, keys, graph)
+    stale = await start_job(graph, ledger, settings, operator)
+    alive = await start_job(graph, ledger, settings, operator)
     # The first one's process died ten minutes ago; the second one's still touches it.
     await run(graph, "MATCH (j:TrainingJob {id: $id}) SET j.heartbeat = '2026-01-01T00:00:00Z'",
               id=stale.id)  # fmt: skip
