@@ -12,6 +12,7 @@ the job ends, whatever happened.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import signal
@@ -92,6 +93,21 @@ def _descendants(roots: set[int]) -> set[int]:
     return found
 
 
+def _watchers(pids: set[int]) -> set[int]:
+    """Flower executors started for one of ``pids`` (``--parent-pid N``): they outlive a parent
+    that died before the scan found them, so they are found by the parent they name."""
+    found: set[int] = set()
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        for flag, value in itertools.pairwise(argv):
+            if flag == b"--parent-pid" and value.isdigit() and int(value) in pids:
+                found.add(int(cmdline.parent.name))
+    return found
+
+
 def _signal(pids: set[int], sig: signal.Signals) -> None:
     for pid in pids:
         with contextlib.suppress(ProcessLookupError):
@@ -99,16 +115,29 @@ def _signal(pids: set[int], sig: signal.Signals) -> None:
 
 
 def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    everything = {p.pid for p in processes if p.poll() is None}
-    everything |= _descendants({p.pid for p in processes})
-    _signal(everything, signal.SIGTERM)
+    """SIGTERM our processes and everything below them; SIGKILL what is left after the grace.
+
+    The tree is scanned again until our processes have exited: a SuperLink or SuperNode can start
+    an executor while shutting down, and once its parent is gone an orphan is no longer found
+    below our processes — but it still names that parent."""
+    roots = {p.pid for p in processes}
+    everything: set[int] = set()
     deadline = time.monotonic() + STOP_GRACE_S
+    while True:
+        below = _descendants(roots) | _watchers(roots | everything)
+        found = ({pid for pid in roots if _alive(pid)} | below) - everything
+        _signal(found, signal.SIGTERM)
+        everything |= found
+        if all(p.poll() is not None for p in processes) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     for p in processes:
-        try:
-            p.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
+        if p.poll() is None:
             p.kill()
-            p.wait()
+        p.wait()
+    late = _watchers(roots | everything) - everything  # started just before a parent exited
+    _signal(late, signal.SIGTERM)
+    everything |= late
     while time.monotonic() < deadline and any(_alive(pid) for pid in everything):
         time.sleep(0.1)
     _signal({pid for pid in everything if _alive(pid)}, signal.SIGKILL)
