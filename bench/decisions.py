@@ -18,6 +18,7 @@ import time
 import httpx
 
 from bench.ledger import wipe
+from bench.loadgen import HttpFailure, KeepAlivePool
 from ingest.grading import Engine
 from kgservice.decisions.corpus import facts_of, generate
 from kgservice.decisions.rules import RedLines
@@ -57,28 +58,29 @@ async def over_http(key: str, rate: float, seconds: float) -> tuple[list[float],
             "holder": "hosp-a", "categories": ["health_status"], "max_level": 3}  # fmt: skip
     latencies: list[float] = []
     failed = 0
-    limits = httpx.Limits(max_connections=500, max_keepalive_connections=100)
-    headers = {"Authorization": f"Bearer {key}"}
-    async with httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{PORT}", timeout=120, limits=limits, headers=headers
-    ) as client:
+    pool = KeepAlivePool("127.0.0.1", PORT)
+    request = pool.post_json("/v1/decisions", body, {"Authorization": f"Bearer {key}"})
 
-        async def one(at: float) -> None:
-            nonlocal failed
-            await asyncio.sleep(max(0.0, at - time.perf_counter()))
-            start = time.perf_counter()
-            try:
-                r = await client.post("/v1/decisions", json=body)
-                r.raise_for_status()
-            except httpx.HTTPError:
-                failed += 1
-                return
-            latencies.append((time.perf_counter() - start) * 1000)
+    async def one(at: float) -> None:
+        nonlocal failed
+        await asyncio.sleep(max(0.0, at - time.perf_counter()))
+        try:
+            status, _ = await pool.send(request)
+        except HttpFailure:
+            failed += 1
+            return
+        if status != 200:
+            failed += 1
+            return
+        latencies.append((time.perf_counter() - at) * 1000)
 
-        t0 = time.perf_counter() + 0.5
-        total = int(rate * seconds)
+    t0 = time.perf_counter() + 0.5
+    total = int(rate * seconds)
+    try:
         await asyncio.gather(*(one(t0 + i / rate) for i in range(total)))
-        achieved = len(latencies) / (time.perf_counter() - t0)
+    finally:
+        await pool.close()
+    achieved = len(latencies) / (time.perf_counter() - t0)
     return latencies, achieved, failed
 
 

@@ -50,7 +50,10 @@ class Runtime:
         return self.graph
 
 
-def get_runtime(request: Request) -> Runtime:
+# Dependencies are ``async def`` even when they do not await: FastAPI runs a plain ``def``
+# dependency in its thread pool, and that hand-off cost more per request than the whole
+# red-line check (measured with py-spy on bench/decisions.py).
+async def get_runtime(request: Request) -> Runtime:
     return cast(Runtime, request.app.state.runtime)
 
 
@@ -58,7 +61,7 @@ async def get_graph(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Graph:
     return await runtime.ready_graph()
 
 
-def get_ledger(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Ledger:
+async def get_ledger(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Ledger:
     return runtime.ledger
 
 

@@ -26,12 +26,14 @@ RETURN {_FIELDS}
 GET = f"MATCH (c:Consent {{id: $id}}) RETURN {_FIELDS}"
 # For each patient: is there a consent of the holder, valid now, covering the purpose and every
 # requested category; and is one of them a separate consent (单独同意)?
-COVERAGE = """
+# (Shared with the decision lookup, kgservice/decisions/repository.py.)
+IN_FORCE_AND_COVERS = """
+c.revoked IS NULL AND c.valid_from <= $now AND (c.valid_until IS NULL OR c.valid_until > $now)
+AND $purpose IN c.purposes AND all(cat IN $categories WHERE cat IN c.categories)"""
+COVERAGE = f"""
 UNWIND $patients AS ps
-OPTIONAL MATCH (c:Consent {patient: ps, holder: $holder})
-WHERE c.revoked IS NULL AND c.valid_from <= $now
-  AND (c.valid_until IS NULL OR c.valid_until > $now)
-  AND $purpose IN c.purposes AND all(cat IN $categories WHERE cat IN c.categories)
+OPTIONAL MATCH (c:Consent {{patient: ps, holder: $holder}})
+WHERE {IN_FORCE_AND_COVERS}
 RETURN ps AS patient, count(c) > 0 AS consented,
        count(CASE WHEN c.separate THEN 1 END) > 0 AS separately
 """

@@ -11,13 +11,10 @@ from neo4j import AsyncManagedTransaction
 
 from ingest.grading import Finding
 from kgservice.auth.models import Principal
-from kgservice.consents import repository as consents
 from kgservice.decisions import repository as repo
 from kgservice.decisions.rules import OBLIGATIONS, Facts, obligations, user_of, verdict
 from kgservice.decisions.schemas import DecisionIn, DecisionOut, Kind, Reason, Verdict
 from kgservice.errors import Unprocessable
-from kgservice.grants import repository as grants
-from kgservice.institutions import repository as institutions
 from kgservice.ledger.canonical import Event, payload_digest, utc_now
 from kgservice.ledger.schemas import ReceiptOut
 from kgservice.ledger.service import Ledger
@@ -33,33 +30,32 @@ def _coverage(covered: int, total: int) -> str:
     return "SomePatients" if covered else "NoPatients"
 
 
-async def facts_for(
+async def lookup(
     tx: AsyncManagedTransaction, request: DecisionIn, principal: Principal, now: str
-) -> Facts:
-    rows = []
+) -> tuple[bool, str | None, Facts]:
+    """Whether the holder is registered, the active rule-set hash, and the facts: one query."""
+    purpose = request.purpose.value if request.purpose is not None else None
+    grantee = user_of(request, principal.institution)
+    found = await repo.lookup(
+        tx, holder=request.holder,
+        # Consent matters only for a stated purpose; prescriptions are judged on their facts.
+        patients=sorted(set(request.patients))
+        if purpose is not None and request.kind is not Kind.prescription else [],
+        purpose=purpose if request.kind is not Kind.prescription else None,
+        categories=[c.value for c in request.categories], level=request.max_level,
+        grantee=grantee, product=request.product, now=now,
+    )  # fmt: skip
     if request.kind is Kind.prescription:
-        return Facts(principal.institution, "NoPatients", "NoPatients", [], [])
-    if request.patients and request.purpose is not None:
-        rows = await consents.coverage(tx, sorted(set(request.patients)), request.holder,
-                                       request.purpose.value,
-                                       [c.value for c in request.categories], now)  # fmt: skip
+        facts = Facts(principal.institution, "NoPatients", "NoPatients", [], [])
+        return found["known"], found["active"], facts
+    rows = found["coverage"]
     unconsented = [r["patient"] for r in rows if not r["consented"]]
     unseparated = [r["patient"] for r in rows if not r["separately"]]
     total = len(rows)
-    use = operation = False
-    if request.purpose is not None:
-        scope = {"holder": request.holder, "purpose": request.purpose.value,
-                 "categories": [c.value for c in request.categories], "level": request.max_level,
-                 "now": now}  # fmt: skip
-        use = await grants.covers(tx, right="use", product=None, **scope,
-                                  grantee=user_of(request, principal.institution))  # fmt: skip
-        if request.product is not None:
-            operation = await grants.covers(tx, right="operation", product=request.product,
-                                            grantee=user_of(request, principal.institution),
-                                            **scope)  # fmt: skip
-    return Facts(principal.institution, _coverage(total - len(unconsented), total),
-                 _coverage(total - len(unseparated), total), unconsented, unseparated,
-                 use, operation)  # fmt: skip
+    facts = Facts(principal.institution, _coverage(total - len(unconsented), total),
+                  _coverage(total - len(unseparated), total), unconsented, unseparated,
+                  found["use"], found["operation"])  # fmt: skip
+    return found["known"], found["active"], facts
 
 
 def _offending(f: Finding, request: DecisionIn, facts: Facts) -> list[str]:
@@ -110,12 +106,12 @@ async def decide(
     tx: AsyncManagedTransaction, ledger: Ledger, rulesets: RuleSetCache, principal: Principal,
     request: DecisionIn,
 ) -> DecisionOut:  # fmt: skip
-    if await institutions.get(tx, request.holder) is None:
-        raise Unprocessable(f"holder '{request.holder}' is not a registered institution")
-    redlines = await rulesets.for_decision(tx)
-    decision_id = "dec_" + secrets.token_hex(8)
     now = utc_now()
-    facts = await facts_for(tx, request, principal, now)
+    known, active, facts = await lookup(tx, request, principal, now)
+    if not known:
+        raise Unprocessable(f"holder '{request.holder}' is not a registered institution")
+    redlines = await rulesets.resolve(tx, active)
+    decision_id = "dec_" + secrets.token_hex(8)
     findings = redlines.check(request, facts, ID_BASE + decision_id)
     why = reasons(findings, request, facts)
     rules = [r.rule for r in why]

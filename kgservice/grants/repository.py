@@ -27,13 +27,15 @@ LIST = (
     "MATCH (g:Grant) WHERE $institution IS NULL OR $institution IN [g.holder, g.grantee] "
     f"RETURN {_FIELDS} ORDER BY g.created"
 )
-# Is there a grant in force now that covers the whole request?
-COVERS = """
-MATCH (g:Grant {right: $right, holder: $holder, grantee: $grantee})
-WHERE g.revoked IS NULL AND g.valid_from <= $now
-  AND (g.valid_until IS NULL OR g.valid_until > $now)
-  AND $purpose IN g.purposes AND all(c IN $categories WHERE c IN g.categories)
-  AND g.max_level >= $level AND ($product IS NULL OR g.product = $product)
+# Is grant g in force now, and does it cover the whole request? (Shared with the decision lookup,
+# kgservice/decisions/repository.py, so both ask exactly the same question.)
+IN_FORCE_AND_COVERS = """
+g.revoked IS NULL AND g.valid_from <= $now AND (g.valid_until IS NULL OR g.valid_until > $now)
+AND $purpose IN g.purposes AND all(c IN $categories WHERE c IN g.categories)
+AND g.max_level >= $level"""
+COVERS = f"""
+MATCH (g:Grant {{right: $right, holder: $holder, grantee: $grantee}})
+WHERE {IN_FORCE_AND_COVERS} AND ($product IS NULL OR g.product = $product)
 RETURN count(g) > 0 AS granted
 """
 

@@ -8,6 +8,7 @@ the tree state on the head makes each append O(log n) in hashing and O(1) in que
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -82,14 +83,25 @@ def checkpoint_from_row(row: dict[str, Any], origin: str, size: int) -> Checkpoi
 class Ledger:
     def __init__(self, signer: Signer) -> None:
         self.signer = signer
+        # The tree state each open transaction left on the head it has locked. Once a
+        # transaction holds the head's lock nobody else can move the head until it ends, so a
+        # second append in the same transaction (group commit runs many decisions in one)
+        # needs neither the lock nor the read again. Weak keys: the entry goes with the
+        # transaction, committed or rolled back; a retry is a new transaction object.
+        self._held: weakref.WeakKeyDictionary[AsyncManagedTransaction, tuple[int, list[bytes]]]
+        self._held = weakref.WeakKeyDictionary()
 
     async def append(self, tx: AsyncManagedTransaction, events: Sequence[Event]) -> list[Receipt]:
         """Append events in order inside ``tx``; return one receipt per event."""
         if not events:
             return []
-        head = await repo.lock_and_read_head(tx)
-        size = int(head["size"])
-        frontier = [bytes.fromhex(h) for h in head["frontier"] or []]
+        held = self._held.get(tx)
+        if held is None:
+            head = await repo.lock_and_read_head(tx)
+            size = int(head["size"])
+            frontier = [bytes.fromhex(h) for h in head["frontier"] or []]
+        else:
+            size, frontier = held
         time = utc_now()  # taken under the lock, so times follow sequence numbers
         rows: list[dict[str, Any]] = []
         receipts: list[Receipt] = []
@@ -115,6 +127,7 @@ class Ledger:
                 "signature": rows[-1]["signature"],
             },
         )
+        self._held[tx] = (last.size, frontier)
         return receipts
 
     @staticmethod

@@ -43,7 +43,10 @@ class RuleSetCache:
     _loaded: dict[str, RedLines] = field(default_factory=dict)
 
     async def for_decision(self, tx: Any) -> RedLines:
-        active = await repo.active_hash(tx)
+        return await self.resolve(tx, await repo.active_hash(tx))
+
+    async def resolve(self, tx: Any, active: str | None) -> RedLines:
+        """The rule set with hash ``active`` (read by the caller), loaded once per process."""
         if active is None or active == self.default.rule_set:
             return self.default
         if active not in self._loaded:
