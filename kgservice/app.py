@@ -93,14 +93,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         checker = Checker(Pipeline(Grader.from_directory(), load_mappings()))
         graph = Graph(create_driver(cfg), cfg.neo4j.database, cfg.neo4j.transaction_timeout_s)
+        ledger = Ledger(load_signer(cfg))
         runtime = Runtime(
             cfg,
             graph,
-            Ledger(load_signer(cfg)),
+            ledger,
             checker,
             load_protector(cfg),
             RuleSetCache(RedLines()),
-            GroupCommit(graph),
+            GroupCommit(graph, ledger),
         )
         app.state.runtime = runtime
         # The ontology, shapes and rule graphs loaded above are ~100k long-lived objects; left in

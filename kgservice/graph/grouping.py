@@ -22,6 +22,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 from neo4j import AsyncManagedTransaction
 
 from kgservice.graph.database import Graph, Work
+from kgservice.ledger.service import Ledger
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -34,15 +35,24 @@ class _Queued:
     done: asyncio.Future[Any]
 
 
-async def _in_order(tx: AsyncManagedTransaction, units: list[Unit]) -> list[Any]:
-    return [await unit(tx) for unit in units]
+async def _in_order(
+    tx: AsyncManagedTransaction, units: list[Unit], ledger: Ledger | None
+) -> list[Any]:
+    if ledger is None:
+        return [await unit(tx) for unit in units]
+    # The batch's ledger entries go to Neo4j in one query, just before the commit.
+    ledger.defer(tx)
+    results = [await unit(tx) for unit in units]
+    await ledger.flush(tx)
+    return results
 
 
 class GroupCommit:
     """Queue of write units for one graph; at most ``max_units`` share a transaction."""
 
-    def __init__(self, graph: Graph, max_units: int = 32) -> None:
+    def __init__(self, graph: Graph, ledger: Ledger | None = None, max_units: int = 32) -> None:
         self.graph = graph
+        self.ledger = ledger
         self.max_units = max_units
         self._queue: list[_Queued] = []
         self._runner: asyncio.Task[None] | None = None
@@ -73,7 +83,7 @@ class GroupCommit:
     async def _commit(self, batch: list[_Queued]) -> None:
         if len(batch) > 1:
             try:
-                results = await self.graph.write(_in_order, [q.work for q in batch])
+                results = await self.graph.write(_in_order, [q.work for q in batch], self.ledger)
             except Exception:  # noqa: S110 - each unit is run alone next and gets its own error
                 pass
             else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
@@ -80,6 +80,12 @@ def checkpoint_from_row(row: dict[str, Any], origin: str, size: int) -> Checkpoi
     )
 
 
+@dataclass(slots=True)
+class _Pending:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    head: dict[str, Any] = field(default_factory=dict)
+
+
 class Ledger:
     def __init__(self, signer: Signer) -> None:
         self.signer = signer
@@ -90,6 +96,23 @@ class Ledger:
         # transaction, committed or rolled back; a retry is a new transaction object.
         self._held: weakref.WeakKeyDictionary[AsyncManagedTransaction, tuple[int, list[bytes]]]
         self._held = weakref.WeakKeyDictionary()
+        # Transactions whose entries are written once, by ``flush``, instead of per append.
+        self._deferred: weakref.WeakKeyDictionary[AsyncManagedTransaction, _Pending]
+        self._deferred = weakref.WeakKeyDictionary()
+
+    def defer(self, tx: AsyncManagedTransaction) -> None:
+        """Collect the entries appended in ``tx`` and write them in one query at ``flush``.
+
+        For group commit: a batch of decisions then writes its ledger entries in one round trip
+        instead of one per decision. The receipts are final at append time (sequence numbers
+        and proofs are fixed under the head's lock); the caller must ``flush`` before commit,
+        and a failed flush fails the transaction, so nothing is lost silently."""
+        self._deferred[tx] = _Pending()
+
+    async def flush(self, tx: AsyncManagedTransaction) -> None:
+        pending = self._deferred.pop(tx, None)
+        if pending is not None and pending.rows:
+            await repo.write_entries(tx, pending.rows, pending.head)
 
     async def append(self, tx: AsyncManagedTransaction, events: Sequence[Event]) -> list[Receipt]:
         """Append events in order inside ``tx``; return one receipt per event."""
@@ -115,18 +138,20 @@ class Ledger:
             rows.append(self._row(entry, done, signed))
             receipts.append(Receipt(entry.seq, leaf, signed, proof))
         last = receipts[-1].checkpoint
-        await repo.write_entries(
-            tx,
-            rows,
-            {
-                "size": last.size,
-                "frontier": [h.hex() for h in frontier],
-                "root": last.root.hex(),
-                "time": last.time,
-                "key_id": last.key_id,
-                "signature": rows[-1]["signature"],
-            },
-        )
+        head = {
+            "size": last.size,
+            "frontier": [h.hex() for h in frontier],
+            "root": last.root.hex(),
+            "time": last.time,
+            "key_id": last.key_id,
+            "signature": rows[-1]["signature"],
+        }
+        pending = self._deferred.get(tx)
+        if pending is None:
+            await repo.write_entries(tx, rows, head)
+        else:
+            pending.rows += rows
+            pending.head = head
         self._held[tx] = (last.size, frontier)
         return receipts
 

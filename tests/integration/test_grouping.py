@@ -33,10 +33,12 @@ async def probes(graph: Graph) -> list[int]:
     return await graph.read(read)
 
 
+@pytest.mark.parametrize("deferred", [False, True], ids=["entries-per-unit", "entries-deferred"])
 async def test_concurrent_units_share_commits_and_a_bad_one_fails_alone(
-    graph: Graph, ledger: Ledger
+    graph: Graph, ledger: Ledger, deferred: bool
 ) -> None:
-    grouped = GroupCommit(graph)
+    # Deferred: the batch's ledger entries are written once, before its commit.
+    grouped = GroupCommit(graph, ledger if deferred else None)
     # Units queued together commit together.
     first = await asyncio.gather(*(grouped.write(mark, ledger, n) for n in (0, 1, 2)))
     assert grouped.batches == 1
@@ -57,6 +59,14 @@ async def test_concurrent_units_share_commits_and_a_bad_one_fails_alone(
     report = await verify(graph, ledger.signer)
     assert report.ok
     assert report.size == 11
+
+    # Each caller's receipt names the entry that was stored for it.
+    async def leaves(tx: AsyncManagedTransaction) -> dict[int, str]:
+        result = await tx.run("MATCH (e:LedgerEntry) RETURN e.seq AS seq, e.leaf_hash AS leaf")
+        return {r["seq"]: r["leaf"] async for r in result}
+
+    stored = await graph.read(leaves)
+    assert {r.seq: r.leaf_hash.hex() for r in receipts} == stored
 
 
 async def test_decisions_under_concurrency_get_distinct_ledgered_receipts(
