@@ -8,6 +8,7 @@ ledger entry. Prints one line per format and batch size, and the share of time s
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import random
@@ -63,7 +64,21 @@ async def overlapped(pipeline: Pipeline, graph: Graph, ledger: Ledger, protector
     return records
 
 
-async def main() -> None:
+async def warm_up(pipeline: Pipeline, graph: Graph, ledger: Ledger, protector: Protector,
+                  seconds: float) -> None:  # fmt: skip
+    """Submit files, not counted, until Neo4j's JIT has settled (about a minute after a
+    restart: its CPU per decision fell six-fold over the first 60 s, bench/decisions.py)."""
+    end = time.perf_counter() + seconds
+    seed = 1000
+    while time.perf_counter() < end:
+        for fmt, (data,) in files(200, 1, seed).items():
+            checked = pipeline.check(data, fmt, f"warm-{seed}", "bench-clinic")
+            await graph.write(service.submit, ledger, protector, SYSTEM, "bench-clinic", checked,
+                              fmt, f"warm-{seed}", len(data))  # fmt: skip
+        seed += 1
+
+
+async def main(warmup: float) -> None:
     settings = get_settings()
     graph = Graph(create_driver(settings), settings.neo4j.database, 600.0)
     ledger = Ledger(load_signer(settings))
@@ -73,6 +88,7 @@ async def main() -> None:
         await wipe(graph)
         clinic = InstitutionIn(id="bench-clinic", name="bench", tier=Tier.other)
         await graph.write(institutions.register, ledger, "bench", clinic)
+        await warm_up(pipeline, graph, ledger, protector, warmup)
         for batch in (100, 1000):
             rounds = 3
             for fmt, blobs in files(batch, rounds, seed=batch).items():
@@ -107,4 +123,6 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--warmup", type=float, default=60.0, help="seconds, not counted")
+    asyncio.run(main(parser.parse_args().warmup))

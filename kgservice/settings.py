@@ -51,7 +51,8 @@ class LocalNeo4jSettings(BaseModel):
     version: str = "5.26.30"
     bolt_port: int = Field(default=7687, ge=1, le=65535)
     # A 1,000-record submission is one transaction of ~15k nodes: at 512m the server spent
-    # twice the CPU on it, mostly in G1 marking cycles (bench/ingest.py, GC log).
+    # 1.7 s of CPU on one against 0.8-1.1 s at 2g, the difference in G1 marking cycles
+    # triggered by humongous allocations (measured from /proc and the GC log).
     heap: str = "2g"
     pagecache: str = "512m"
     transaction_timeout: str = "60s"

@@ -10,6 +10,10 @@ so this adds no latency when the service is quiet; batches form only while a com
 Each unit stays all-or-nothing: if any unit in a batch raises, the shared transaction rolls back
 and every unit of the batch runs again in its own transaction, so a bad request fails alone with
 its own error and nothing of it is written.
+
+Given the ledger, a batch's ledger entries are written by one query just before its commit
+(``Ledger.defer``): receipts are final when ``append`` returns, but a unit must not read back
+the ledger entries it appended within the batch.
 """
 
 from __future__ import annotations
