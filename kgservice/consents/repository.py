@@ -24,19 +24,12 @@ SET c.revoked = $time
 RETURN {_FIELDS}
 """
 GET = f"MATCH (c:Consent {{id: $id}}) RETURN {_FIELDS}"
-# For each patient: is there a consent of the holder, valid now, covering the purpose and every
-# requested category; and is one of them a separate consent (单独同意)?
-# (Shared with the decision lookup, kgservice/decisions/repository.py.)
+# Is consent c in force now, and does it cover the purpose and every requested category?
+# Asked per patient by the decision lookup (kgservice/decisions/repository.py), which also asks
+# whether one of them is a separate consent (单独同意); kept with the consents it is about.
 IN_FORCE_AND_COVERS = """
 c.revoked IS NULL AND c.valid_from <= $now AND (c.valid_until IS NULL OR c.valid_until > $now)
 AND $purpose IN c.purposes AND all(cat IN $categories WHERE cat IN c.categories)"""
-COVERAGE = f"""
-UNWIND $patients AS ps
-OPTIONAL MATCH (c:Consent {{patient: ps, holder: $holder}})
-WHERE {IN_FORCE_AND_COVERS}
-RETURN ps AS patient, count(c) > 0 AS consented,
-       count(CASE WHEN c.separate THEN 1 END) > 0 AS separately
-"""
 
 
 async def create(tx: AsyncManagedTransaction, **props: Any) -> dict[str, Any]:
@@ -52,12 +45,3 @@ async def get(tx: AsyncManagedTransaction, consent_id: str) -> dict[str, Any] | 
 async def revoke(tx: AsyncManagedTransaction, consent_id: str, time: str) -> dict[str, Any] | None:
     record = await (await tx.run(REVOKE, id=consent_id, time=time)).single()
     return None if record is None else dict(record["consent"])
-
-
-async def coverage(
-    tx: AsyncManagedTransaction, patients: list[str], holder: str, purpose: str,
-    categories: list[str], now: str,
-) -> list[dict[str, Any]]:  # fmt: skip
-    result = await tx.run(COVERAGE, patients=patients, holder=holder, purpose=purpose,
-                          categories=categories, now=now)  # fmt: skip
-    return [dict(r) async for r in result]

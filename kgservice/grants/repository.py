@@ -27,17 +27,12 @@ LIST = (
     "MATCH (g:Grant) WHERE $institution IS NULL OR $institution IN [g.holder, g.grantee] "
     f"RETURN {_FIELDS} ORDER BY g.created"
 )
-# Is grant g in force now, and does it cover the whole request? (Shared with the decision lookup,
-# kgservice/decisions/repository.py, so both ask exactly the same question.)
+# Is grant g in force now, and does it cover the whole request? Asked by the decision lookup
+# (kgservice/decisions/repository.py); kept with the grants it is about.
 IN_FORCE_AND_COVERS = """
 g.revoked IS NULL AND g.valid_from <= $now AND (g.valid_until IS NULL OR g.valid_until > $now)
 AND $purpose IN g.purposes AND all(c IN $categories WHERE c IN g.categories)
 AND g.max_level >= $level"""
-COVERS = f"""
-MATCH (g:Grant {{right: $right, holder: $holder, grantee: $grantee}})
-WHERE {IN_FORCE_AND_COVERS} AND ($product IS NULL OR g.product = $product)
-RETURN count(g) > 0 AS granted
-"""
 
 
 async def create(tx: AsyncManagedTransaction, **props: Any) -> dict[str, Any] | None:
@@ -57,8 +52,3 @@ async def revoke(tx: AsyncManagedTransaction, grant_id: str, time: str) -> dict[
 
 async def list_for(tx: AsyncManagedTransaction, institution: str | None) -> list[dict[str, Any]]:
     return [dict(r["grant"]) async for r in await tx.run(LIST, institution=institution)]
-
-
-async def covers(tx: AsyncManagedTransaction, **query: Any) -> bool:
-    record = await (await tx.run(COVERS, query)).single(strict=True)
-    return bool(record["granted"])
