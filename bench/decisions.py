@@ -14,6 +14,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 
 import httpx
 
@@ -52,25 +53,26 @@ def in_process(engine: Engine, n: int) -> list[float]:
     return out
 
 
-async def over_http(key: str, rate: float, seconds: float) -> tuple[list[float], float, int]:
+async def over_http(
+    key: str, rate: float, seconds: float
+) -> tuple[list[float], float, Counter[str]]:
     """Offer ``rate`` decisions a second, open loop; latency counts from the scheduled send."""
     body = {"kind": "access", "purpose": "treatment", "legal_basis": "contract",
             "holder": "hosp-a", "categories": ["health_status"], "max_level": 3}  # fmt: skip
     latencies: list[float] = []
-    failed = 0
+    failed: Counter[str] = Counter()  # why: the HTTP status, or "connection"
     pool = KeepAlivePool("127.0.0.1", PORT)
     request = pool.post_json("/v1/decisions", body, {"Authorization": f"Bearer {key}"})
 
     async def one(at: float) -> None:
-        nonlocal failed
         await asyncio.sleep(max(0.0, at - time.perf_counter()))
         try:
             status, _ = await pool.send(request)
         except HttpFailure:
-            failed += 1
+            failed["connection"] += 1
             return
         if status != 200:
-            failed += 1
+            failed[str(status)] += 1
             return
         latencies.append((time.perf_counter() - at) * 1000)
 
@@ -137,7 +139,8 @@ def main() -> None:
             latencies, achieved, failed = asyncio.run(over_http(key, rate, args.seconds))
             h50, h99 = percentiles(latencies)
             print(f"HTTP + ledger, {rate:4.0f}/s offered ({achieved:4.0f}/s done, "
-                  f"{failed} failed): p50 {h50:7.2f} ms  p99 {h99:7.2f} ms")  # fmt: skip
+                  f"{failed.total()} failed): p50 {h50:7.2f} ms  p99 {h99:7.2f} ms"
+                  + (f"  failures: {dict(failed)}" if failed else ""))  # fmt: skip
     finally:
         server.terminate()
         server.wait(timeout=30)
