@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -55,7 +56,7 @@ class OcrEngine(Protocol):
     def read(self, image: np.ndarray[Any, Any]) -> list[OcrLine]: ...
 
 
-class _LazyEngine:
+class _LazyEngine(ABC):
     """An engine whose model loads on first use (~1 s) and is shared by threads under a lock:
     one recognition at a time already uses both cores."""
 
@@ -65,12 +66,13 @@ class _LazyEngine:
         self._engine: Any = None
         self._lock = threading.Lock()
 
+    @abstractmethod
     def _load(self) -> Any:
-        raise NotImplementedError
+        """The loaded model."""
 
+    @abstractmethod
     def _recognise(self, engine: Any, image: np.ndarray[Any, Any]) -> Iterable[Any]:
         """(box corners, text, confidence) per line."""
-        raise NotImplementedError
 
     def read(self, image: np.ndarray[Any, Any]) -> list[OcrLine]:
         with self._lock:
