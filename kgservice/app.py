@@ -14,6 +14,7 @@ from typing import cast
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from neo4j import AsyncManagedTransaction
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ingest.grading import Grader
@@ -23,13 +24,15 @@ from kgservice import __version__
 from kgservice.auth.endpoints import router as principals_router
 from kgservice.consents.endpoints import router as consents_router
 from kgservice.cypher.endpoints import router as cypher_router
+from kgservice.decisions import service as decisions
 from kgservice.decisions.endpoints import router as decisions_router
 from kgservice.decisions.rules import RedLines
+from kgservice.decisions.service import Ask, Decided
 from kgservice.deps import Runtime
 from kgservice.errors import ErrorBody, GraphUnavailable, NotAuthenticated, ShieldError
 from kgservice.grants.endpoints import router as grants_router
 from kgservice.graph.database import Graph, create_driver
-from kgservice.graph.grouping import GroupCommit
+from kgservice.graph.grouping import Batcher
 from kgservice.health.endpoints import router as health_router
 from kgservice.institutions.endpoints import router as institutions_router
 from kgservice.ledger.endpoints import router as ledger_router
@@ -94,15 +97,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         checker = Checker(Pipeline(Grader.from_directory(), load_mappings()))
         graph = Graph(create_driver(cfg), cfg.neo4j.database, cfg.neo4j.transaction_timeout_s)
         ledger = Ledger(load_signer(cfg))
-        runtime = Runtime(
-            cfg,
-            graph,
-            ledger,
-            checker,
-            load_protector(cfg),
-            RuleSetCache(RedLines()),
-            GroupCommit(graph, ledger),
-        )
+        rulesets = RuleSetCache(RedLines())
+
+        async def decide(tx: AsyncManagedTransaction, asks: list[Ask]) -> list[Decided]:
+            return await decisions.decide_many(tx, ledger, rulesets, asks)
+
+        runtime = Runtime(cfg, graph, ledger, checker, load_protector(cfg), rulesets,
+                          Batcher(graph, decide))  # fmt: skip
         app.state.runtime = runtime
         # The ontology, shapes and rule graphs loaded above are ~100k long-lived objects; left in
         # the collector's generations, every full collection walks them (~50 ms, a p99 spike).

@@ -5,18 +5,22 @@ from __future__ import annotations
 import asyncio
 import threading
 from dataclasses import dataclass, field
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 from fastapi import Depends, Request
 
 from kgservice.graph.database import Graph
-from kgservice.graph.grouping import GroupCommit
+from kgservice.graph.grouping import Batcher
 from kgservice.graph.schema import ensure_schema
 from kgservice.ledger.service import Ledger
 from kgservice.records.checking import Checker
 from kgservice.records.protection import Protector
 from kgservice.rulesets.service import RuleSetCache
 from kgservice.settings import Settings
+
+if TYPE_CHECKING:  # the decisions service depends on auth, which depends on this module
+    from kgservice.decisions.schemas import DecisionOut
+    from kgservice.decisions.service import Ask
 
 
 @dataclass
@@ -29,7 +33,7 @@ class Runtime:
     checker: Checker
     protector: Protector
     rulesets: RuleSetCache
-    grouped: GroupCommit
+    decisions: Batcher[Ask, DecisionOut]  # concurrent decisions share a transaction
     schema_ready: bool = False
     # Background jobs (federated training) of this process, referenced until they finish.
     background: set[asyncio.Task[None]] = field(default_factory=set)

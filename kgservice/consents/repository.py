@@ -25,11 +25,12 @@ RETURN {_FIELDS}
 """
 GET = f"MATCH (c:Consent {{id: $id}}) RETURN {_FIELDS}"
 # Is consent c in force now, and does it cover the purpose and every requested category?
-# Asked per patient by the decision lookup (kgservice/decisions/repository.py), which also asks
-# whether one of them is a separate consent (单独同意); kept with the consents it is about.
+# Asked per patient of each request ``q`` (purpose, categories) by the decision lookup
+# (kgservice/decisions/repository.py), which also asks whether one of them is a separate consent
+# (单独同意); kept with the consents it is about.
 IN_FORCE_AND_COVERS = """
 c.revoked IS NULL AND c.valid_from <= $now AND (c.valid_until IS NULL OR c.valid_until > $now)
-AND $purpose IN c.purposes AND all(cat IN $categories WHERE cat IN c.categories)"""
+AND q.purpose IN c.purposes AND all(cat IN q.categories WHERE cat IN c.categories)"""
 
 
 async def create(tx: AsyncManagedTransaction, **props: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ingest.grading import SHAPES_DIR, Engine
+from ingest.grading import SHAPES_DIR, Engine, Finding
 from kgservice.decisions.rules import Facts, RedLines, verdict
 from kgservice.decisions.schemas import DecisionIn
 from kgservice.vocab import Category, LegalBasis, Purpose
@@ -67,6 +67,32 @@ def judge(redlines: RedLines, item: dict[str, Any]) -> dict[str, Any]:
     request = DecisionIn.model_validate(item["request"])
     findings = redlines.check(request, facts_of(item["facts"]), IRI)
     return {"verdict": verdict(findings).value, "rules": sorted({f.rule.id for f in findings})}
+
+
+def _key(findings: list[Finding]) -> list[tuple[str, str, str]]:
+    return sorted((f.rule.id, f.focus, f.value or "") for f in findings)
+
+
+def batches_like_singles(redlines: RedLines, n: int = 96, size: int = 32) -> bool:
+    """Whether judging requests together gives each exactly the findings it gets alone, on
+    ``n`` generated requests in batches of ``size``.
+
+    True when every rule is about one request and the shared context, as the shipped red lines
+    are. A rule that looks across requests (counting how many use a purpose, say) would see
+    the others in a batch: then each request must be judged alone (``RedLines.batchable``)."""
+    asks = [(DecisionIn.model_validate(item["request"]), facts_of(item["facts"]), f"{IRI}/{k}")
+            for k, item in enumerate(generate(n, seed=7))]  # fmt: skip
+    for start in range(0, n, size):
+        part = asks[start : start + size]
+        data = redlines.context + "".join(redlines.data(*ask) for ask in part)
+        together = redlines.engine.check(data)
+        if {f.focus for f in together} - {iri for _, _, iri in part}:
+            return False  # findings about something other than the requests themselves
+        for request, facts, iri in part:
+            mine = [f for f in together if f.focus == iri]
+            if _key(mine) != _key(redlines.check(request, facts, iri)):
+                return False
+    return True
 
 
 def write(path: Path = CORPUS_FILE, n: int = 250) -> int:

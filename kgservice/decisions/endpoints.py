@@ -29,5 +29,5 @@ async def decide(
 
     ``deny`` lists every broken red line with its article and the offending values; ``review``
     goes to the committee; ``permit`` may carry obligations (de-identify first)."""
-    # Grouped with concurrent decisions into one commit (kgservice/graph/grouping.py).
-    return await runtime.grouped.write(service.decide, ledger, runtime.rulesets, principal, request)
+    # Batched with concurrent decisions into one transaction (kgservice/graph/grouping.py).
+    return await runtime.decisions.submit(service.Ask(principal, request))

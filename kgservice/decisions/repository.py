@@ -9,63 +9,74 @@ from neo4j import AsyncManagedTransaction
 from kgservice.consents.repository import IN_FORCE_AND_COVERS as CONSENT_COVERS
 from kgservice.grants.repository import IN_FORCE_AND_COVERS as GRANT_COVERS
 
-CREATE = """
-CREATE (d:Decision {id: $id, kind: $kind, holder: $holder, requester: $requester, user: $user,
-                    verdict: $verdict, override: $override, rules: $rules, rule_set: $rule_set,
-                    request: $request, facts: $facts, justification: $justification,
-                    decided: $decided})
-WITH d
-MATCH (i:Institution {id: $holder})
+CREATE_MANY = """
+UNWIND $rows AS r
+CREATE (d:Decision {id: r.id, kind: r.kind, holder: r.holder, requester: r.requester,
+                    user: r.user, verdict: r.verdict, override: r.override, rules: r.rules,
+                    rule_set: r.rule_set, request: r.request, facts: r.facts,
+                    justification: r.justification, decided: r.decided})
+WITH d, r
+MATCH (i:Institution {id: r.holder})
 CREATE (d)-[:CONCERNS]->(i)
 """
-# Everything a decision is judged on, in one round trip: whether the holder is registered, the
-# active rule set, consent coverage per patient, and whether a use or operation right covers the
-# request. Each part asks the same question as its own module's query (the conditions are
-# shared); a decision used to spend five round trips here, and round trips inside the shared
-# write transaction are what limits decisions per second (bench/decisions.py).
+# Everything a batch of decisions is judged on, in one round trip: the active rule set and, per
+# request ``q``, whether its holder is registered, consent coverage per patient, and whether a
+# use or operation right covers it. Each part asks the same question as its own module's query
+# (the conditions are shared). A decision used to spend five round trips here, and round trips
+# inside the shared write transaction are what limits decisions per second
+# (bench/decisions.py).
 LOOKUP = f"""
-OPTIONAL MATCH (i:Institution {{id: $holder}})
-WITH i IS NOT NULL AS known LIMIT 1
 CALL {{
   OPTIONAL MATCH (r:RuleSet {{status: 'active'}})
   RETURN r.hash AS active LIMIT 1
 }}
+UNWIND $asks AS q
 CALL {{
-  UNWIND $patients AS ps
-  OPTIONAL MATCH (c:Consent {{patient: ps, holder: $holder}})
+  WITH q
+  OPTIONAL MATCH (i:Institution {{id: q.holder}})
+  RETURN i IS NOT NULL AS known LIMIT 1
+}}
+CALL {{
+  WITH q
+  UNWIND q.patients AS ps
+  OPTIONAL MATCH (c:Consent {{patient: ps, holder: q.holder}})
   WHERE {CONSENT_COVERS}
   WITH ps, count(c) > 0 AS consented, count(CASE WHEN c.separate THEN 1 END) > 0 AS separately
   RETURN collect({{patient: ps, consented: consented, separately: separately}}) AS coverage
 }}
 CALL {{
-  OPTIONAL MATCH (g:Grant {{right: 'use', holder: $holder, grantee: $grantee}})
-  WHERE $purpose IS NOT NULL AND {GRANT_COVERS}
+  WITH q
+  OPTIONAL MATCH (g:Grant {{right: 'use', holder: q.holder, grantee: q.grantee}})
+  WHERE q.purpose IS NOT NULL AND {GRANT_COVERS}
   RETURN count(g) > 0 AS use
 }}
 CALL {{
-  OPTIONAL MATCH (g:Grant {{right: 'operation', holder: $holder, grantee: $grantee}})
-  WHERE $purpose IS NOT NULL AND $product IS NOT NULL AND {GRANT_COVERS}
-    AND g.product = $product
+  WITH q
+  OPTIONAL MATCH (g:Grant {{right: 'operation', holder: q.holder, grantee: q.grantee}})
+  WHERE q.purpose IS NOT NULL AND q.product IS NOT NULL AND {GRANT_COVERS}
+    AND g.product = q.product
   RETURN count(g) > 0 AS operation
 }}
-RETURN known, active, coverage, use, operation
+RETURN active, q.n AS n, known, coverage, use, operation
 """
 
 
-async def create(tx: AsyncManagedTransaction, **props: Any) -> None:
-    await (await tx.run(CREATE, props)).consume()
+async def create_many(tx: AsyncManagedTransaction, rows: list[dict[str, Any]]) -> None:
+    await (await tx.run(CREATE_MANY, rows=rows)).consume()
 
 
 async def lookup(
-    tx: AsyncManagedTransaction, *, holder: str, patients: list[str], purpose: str | None,
-    categories: list[str], level: int, grantee: str, product: str | None, now: str,
-) -> dict[str, Any]:  # fmt: skip
-    """``known``, ``active`` (rule-set hash or None), ``coverage`` (one row per patient, sorted
-    by patient), ``use`` and ``operation`` (bool)."""
-    record = await (await tx.run(
-        LOOKUP, holder=holder, patients=patients, purpose=purpose, categories=categories,
-        level=level, grantee=grantee, product=product, now=now,
-    )).single(strict=True)  # fmt: skip
-    found = dict(record)
-    found["coverage"] = sorted(found["coverage"], key=lambda row: row["patient"])
-    return found
+    tx: AsyncManagedTransaction, asks: list[dict[str, Any]], now: str
+) -> tuple[str | None, list[dict[str, Any]]]:
+    """The active rule-set hash (or None) and, for each of ``asks`` (holder, patients, purpose,
+    categories, level, grantee, product) in order: ``known``, ``coverage`` (one row per patient,
+    sorted by patient), ``use`` and ``operation`` (bool)."""
+    numbered = [dict(ask, n=n) for n, ask in enumerate(asks)]
+    result = await tx.run(LOOKUP, asks=numbered, now=now)
+    rows = sorted([dict(r) async for r in result], key=lambda row: row["n"])
+    if [row["n"] for row in rows] != list(range(len(asks))):
+        raise RuntimeError("the decision lookup did not return one row per request")
+    active = rows[0]["active"] if rows else None
+    for row in rows:
+        row["coverage"] = sorted(row["coverage"], key=lambda c: c["patient"])
+    return active, rows

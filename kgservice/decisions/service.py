@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
@@ -14,7 +15,7 @@ from kgservice.auth.models import Principal
 from kgservice.decisions import repository as repo
 from kgservice.decisions.rules import OBLIGATIONS, Facts, obligations, user_of, verdict
 from kgservice.decisions.schemas import DecisionIn, DecisionOut, Kind, Reason, Verdict
-from kgservice.errors import Unprocessable
+from kgservice.errors import ShieldError, Unprocessable
 from kgservice.ledger.canonical import Event, payload_digest, utc_now
 from kgservice.ledger.schemas import ReceiptOut
 from kgservice.ledger.service import Ledger
@@ -30,32 +31,50 @@ def _coverage(covered: int, total: int) -> str:
     return "SomePatients" if covered else "NoPatients"
 
 
-async def lookup(
-    tx: AsyncManagedTransaction, request: DecisionIn, principal: Principal, now: str
-) -> tuple[bool, str | None, Facts]:
-    """Whether the holder is registered, the active rule-set hash, and the facts: one query."""
+Decided = DecisionOut | ShieldError  # the answer, or the error refusing the request
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """One decision request and who asked."""
+
+    principal: Principal
+    request: DecisionIn
+
+
+def _lookup_params(ask: Ask) -> dict[str, object]:
+    request = ask.request
     purpose = request.purpose.value if request.purpose is not None else None
-    grantee = user_of(request, principal.institution)
-    found = await repo.lookup(
-        tx, holder=request.holder,
-        # Consent matters only for a stated purpose; prescriptions are judged on their facts.
-        patients=sorted(set(request.patients))
-        if purpose is not None and request.kind is not Kind.prescription else [],
-        purpose=purpose if request.kind is not Kind.prescription else None,
-        categories=[c.value for c in request.categories], level=request.max_level,
-        grantee=grantee, product=request.product, now=now,
-    )  # fmt: skip
-    if request.kind is Kind.prescription:
-        facts = Facts(principal.institution, "NoPatients", "NoPatients", [], [])
-        return found["known"], found["active"], facts
+    # Consent matters only for a stated purpose; prescriptions are judged on their facts.
+    consent_applies = purpose is not None and request.kind is not Kind.prescription
+    return {"holder": request.holder,
+            "patients": sorted(set(request.patients)) if consent_applies else [],
+            "purpose": purpose if request.kind is not Kind.prescription else None,
+            "categories": [c.value for c in request.categories], "level": request.max_level,
+            "grantee": user_of(request, ask.principal.institution),
+            "product": request.product}  # fmt: skip
+
+
+def _facts(ask: Ask, found: dict[str, Any]) -> Facts:
+    institution = ask.principal.institution
+    if ask.request.kind is Kind.prescription:
+        return Facts(institution, "NoPatients", "NoPatients", [], [])
     rows = found["coverage"]
     unconsented = [r["patient"] for r in rows if not r["consented"]]
     unseparated = [r["patient"] for r in rows if not r["separately"]]
     total = len(rows)
-    facts = Facts(principal.institution, _coverage(total - len(unconsented), total),
-                  _coverage(total - len(unseparated), total), unconsented, unseparated,
-                  found["use"], found["operation"])  # fmt: skip
-    return found["known"], found["active"], facts
+    return Facts(institution, _coverage(total - len(unconsented), total),
+                 _coverage(total - len(unseparated), total), unconsented, unseparated,
+                 found["use"], found["operation"])  # fmt: skip
+
+
+async def lookup(
+    tx: AsyncManagedTransaction, asks: list[Ask], now: str
+) -> tuple[str | None, list[tuple[bool, Facts]]]:
+    """The active rule-set hash and, per request, whether its holder is registered and the
+    facts it is judged on: one query for the lot."""
+    active, rows = await repo.lookup(tx, [_lookup_params(a) for a in asks], now)
+    return active, [(row["known"], _facts(ask, row)) for ask, row in zip(asks, rows, strict=True)]
 
 
 def _offending(f: Finding, request: DecisionIn, facts: Facts) -> list[str]:
@@ -88,7 +107,9 @@ def reasons(findings: list[Finding], request: DecisionIn, facts: Facts) -> list[
     return [Reason(rule=f.rule.id, severity=f.rule.severity, message_zh=f.rule.message_zh,
                    message_en=f.rule.message_en, article=f.rule.article,
                    offending=_offending(f, request, facts))
-            for f in sorted(findings, key=lambda x: x.rule.id)]  # fmt: skip
+            # By rule, then value: a rule broken twice lists its values in one order however
+            # the engine ordered them (alone or in a batch).
+            for f in sorted(findings, key=lambda x: (x.rule.id, x.value or ""))]  # fmt: skip
 
 
 def break_glass(request: DecisionIn, findings: list[Finding]) -> bool:
@@ -102,17 +123,19 @@ def break_glass(request: DecisionIn, findings: list[Finding]) -> bool:
     )
 
 
-async def decide(
-    tx: AsyncManagedTransaction, ledger: Ledger, rulesets: RuleSetCache, principal: Principal,
-    request: DecisionIn,
-) -> DecisionOut:  # fmt: skip
-    now = utc_now()
-    known, active, facts = await lookup(tx, request, principal, now)
-    if not known:
-        raise Unprocessable(f"holder '{request.holder}' is not a registered institution")
-    redlines = await rulesets.resolve(tx, active)
-    decision_id = "dec_" + secrets.token_hex(8)
-    findings = redlines.check(request, facts, ID_BASE + decision_id)
+@dataclass(slots=True)
+class _Judged:
+    """A decision made but not yet stored: its node, review item and ledger events."""
+
+    answer: dict[str, Any]  # the DecisionOut fields but its ledger receipt
+    row: dict[str, Any]
+    review: dict[str, object] | None
+    events: list[Event]
+
+
+def _judge(ask: Ask, facts: Facts, findings: list[Finding], rule_set: str, decision_id: str,
+           now: str) -> _Judged:  # fmt: skip
+    request, principal = ask.request, ask.principal
     why = reasons(findings, request, facts)
     rules = [r.rule for r in why]
     override = break_glass(request, findings)
@@ -121,12 +144,11 @@ async def decide(
         v = Verdict.permit  # break-glass permits at once; the committee reviews afterwards
     needs_review = override or v is Verdict.review or request.emergency is not None
     review_id = reviews.new_id() if needs_review and v is not Verdict.deny else None
-    request_json = request.model_dump(mode="json")
     events = [Event(
         "decision.made", principal.id,
         {"id": decision_id, "kind": request.kind.value, "verdict": v.value, "rules": rules,
-         "override": override, "rule_set": redlines.rule_set,
-         "request_digest": payload_digest(request_json)},
+         "override": override, "rule_set": rule_set,
+         "request_digest": payload_digest(request.model_dump(mode="json"))},
         institution=request.holder,
     )]  # fmt: skip
     if request.emergency is not None and v is Verdict.permit:
@@ -142,25 +164,74 @@ async def decide(
             institution=request.holder,
         ))  # fmt: skip
     review_kind = "override" if request.emergency is not None else "review"
+    review = None
     if review_id is not None:
         events.append(reviews.opened_event(review_id, decision_id, review_kind, principal.id,
                                            request.holder))  # fmt: skip
-    # Everything else first: the ledger append takes the head lock, held until commit, so it
-    # comes last to keep the time every other writer waits as short as possible.
-    await repo.create(tx, id=decision_id, kind=request.kind.value, holder=request.holder,
-                      requester=principal.id, user=user_of(request, principal.institution),
-                      verdict=v.value, override=override, rules=rules,
-                      rule_set=redlines.rule_set, request=request.model_dump_json(),
-                      facts=json.dumps(asdict(facts), ensure_ascii=False),
-                      justification=request.emergency.justification if request.emergency else None,
-                      decided=now)  # fmt: skip
-    if review_id is not None:
-        await reviews.create(tx, review_id, decision_id, review_kind, request.holder,
-                             principal.id, rules)  # fmt: skip
-    receipt = (await ledger.append(tx, events))[0]
+        review = reviews.opened_row(review_id, decision_id, review_kind, request.holder,
+                                    principal.id, rules, now)  # fmt: skip
+    row = {"id": decision_id, "kind": request.kind.value, "holder": request.holder,
+           "requester": principal.id, "user": user_of(request, principal.institution),
+           "verdict": v.value, "override": override, "rules": rules, "rule_set": rule_set,
+           "request": request.model_dump_json(),
+           "facts": json.dumps(asdict(facts), ensure_ascii=False),
+           "justification": request.emergency.justification if request.emergency else None,
+           "decided": now}  # fmt: skip
     duties = obligations(request, v)
     if review_id is not None and OBLIGATIONS["review"] not in duties:
         duties.append(OBLIGATIONS["review"])
-    return DecisionOut(id=decision_id, verdict=v, obligations=duties, reasons=why,
-                       rule_set=redlines.rule_set, override=override, review=review_id,
-                       decided=now, ledger=ReceiptOut.of(receipt))  # fmt: skip
+    answer = {"id": decision_id, "verdict": v, "obligations": duties, "reasons": why,
+              "rule_set": rule_set, "override": override, "review": review_id,
+              "decided": now}  # fmt: skip
+    return _Judged(answer, row, review, events)
+
+
+async def decide_many(
+    tx: AsyncManagedTransaction, ledger: Ledger, rulesets: RuleSetCache, asks: list[Ask]
+) -> list[Decided]:
+    """Decide requests together in ``tx``: one lookup, one red-line run (when the rule set
+    allows), one write of the decisions and review items, one ledger append.
+
+    A request whose holder is not registered gets its 422 and nothing of it is written; the
+    others are decided as if they had come alone (tests/integration/test_grouping.py)."""
+    now = utc_now()
+    active, looked_up = await lookup(tx, asks, now)
+    redlines = await rulesets.resolve(tx, active)
+    valid = [(ask, facts, "dec_" + secrets.token_hex(8))
+             for ask, (known, facts) in zip(asks, looked_up, strict=True) if known]  # fmt: skip
+    findings = redlines.check_many([(ask.request, facts, ID_BASE + decision_id)
+                                    for ask, facts, decision_id in valid])  # fmt: skip
+    judged = [_judge(ask, facts, found, redlines.rule_set, decision_id, now)
+              for (ask, facts, decision_id), found
+              in zip(valid, findings, strict=True)]  # fmt: skip
+    answers: list[DecisionOut] = []
+    if judged:
+        # Everything else first: the ledger append takes the head lock, held until commit, so
+        # it comes last to keep the time every other writer waits as short as possible.
+        await repo.create_many(tx, [j.row for j in judged])
+        opened = [j.review for j in judged if j.review is not None]
+        if opened:
+            await reviews.create_many(tx, opened)
+        receipts = await ledger.append(tx, [e for j in judged for e in j.events])
+        first = 0
+        for j in judged:
+            # A decision's receipt is that of its first entry ("decision.made").
+            answers.append(DecisionOut(**j.answer, ledger=ReceiptOut.of(receipts[first])))
+            first += len(j.events)
+    decided = iter(answers)
+    return [
+        next(decided) if known else
+        Unprocessable(f"holder '{ask.request.holder}' is not a registered institution")
+        for ask, (known, _) in zip(asks, looked_up, strict=True)
+    ]  # fmt: skip
+
+
+async def decide(
+    tx: AsyncManagedTransaction, ledger: Ledger, rulesets: RuleSetCache, principal: Principal,
+    request: DecisionIn,
+) -> DecisionOut:  # fmt: skip
+    """Decide one request in ``tx`` (the service batches concurrent ones: ``decide_many``)."""
+    (outcome,) = await decide_many(tx, ledger, rulesets, [Ask(principal, request)])
+    if isinstance(outcome, ShieldError):
+        raise outcome
+    return outcome

@@ -27,12 +27,13 @@ LIST = (
     "MATCH (g:Grant) WHERE $institution IS NULL OR $institution IN [g.holder, g.grantee] "
     f"RETURN {_FIELDS} ORDER BY g.created"
 )
-# Is grant g in force now, and does it cover the whole request? Asked by the decision lookup
-# (kgservice/decisions/repository.py); kept with the grants it is about.
+# Is grant g in force now, and does it cover the whole request ``q`` (purpose, categories,
+# level)? Asked by the decision lookup (kgservice/decisions/repository.py); kept with the grants
+# it is about.
 IN_FORCE_AND_COVERS = """
 g.revoked IS NULL AND g.valid_from <= $now AND (g.valid_until IS NULL OR g.valid_until > $now)
-AND $purpose IN g.purposes AND all(c IN $categories WHERE c IN g.categories)
-AND g.max_level >= $level"""
+AND q.purpose IN g.purposes AND all(c IN q.categories WHERE c IN g.categories)
+AND g.max_level >= q.level"""
 
 
 async def create(tx: AsyncManagedTransaction, **props: Any) -> dict[str, Any] | None:

@@ -1,113 +1,94 @@
-"""Group commit: concurrent units of work share one write transaction.
+"""Batched writes: concurrent requests of one kind share one write transaction.
 
-Every unit of work that appends to the ledger holds the ledger head's lock until it commits, and a
-commit waits for a forced log flush; so one transaction per request tops out near 200 appends/s
-however many requests wait (``bench/ledger.py``). Hot write paths (decisions) queue their unit of
-work here instead: one task runs everything queued so far in one transaction, in arrival order,
-and answers each caller only after that transaction has committed. A lone request runs at once,
-so this adds no latency when the service is quiet; batches form only while a commit is under way.
+Every unit of work that appends to the ledger holds the ledger head's lock until it commits, so
+one transaction per request tops out near 200 appends/s however many requests wait
+(``bench/ledger.py``). A hot write path (decisions) submits its items here instead: one task
+hands everything queued so far to the path's batch function in one transaction, in arrival
+order, and answers each caller only after that transaction has committed. A lone request runs at
+once, so this adds no latency when the service is quiet; batches form only while a commit is
+under way.
 
-Each unit stays all-or-nothing: if any unit in a batch raises, the shared transaction rolls back
-and every unit of the batch runs again in its own transaction, so a bad request fails alone with
-its own error and nothing of it is written.
-
-Given the ledger, a batch's ledger entries are written by one query just before its commit
-(``Ledger.defer``): receipts are final when ``append`` returns, but a unit must not read back
-the ledger entries it appended within the batch.
+The batch function asks Neo4j once per batch rather than once per item (one lookup, one write,
+one ledger append), which is what makes a batch cheaper than its items one by one. It returns
+one outcome per item: a result, or the error refusing that item, in which case it must have
+written nothing for it. If it raises instead, the shared transaction rolls back and every item
+runs again in a transaction of its own, so an unexpected failure stays with its own item.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import Generic, TypeVar
 
 from neo4j import AsyncManagedTransaction
 
-from kgservice.graph.database import Graph, Work
-from kgservice.ledger.service import Ledger
+from kgservice.graph.database import Graph
 
-T = TypeVar("T")
-P = ParamSpec("P")
-Unit = Callable[[AsyncManagedTransaction], Awaitable[Any]]
+I = TypeVar("I")  # noqa: E741 - the item type
+O = TypeVar("O")  # noqa: E741 - the result type
+BatchWork = Callable[[AsyncManagedTransaction, list[I]], Awaitable[Sequence[O | Exception]]]
 
 
 @dataclass(frozen=True, slots=True)
-class _Queued:
-    work: Unit
-    done: asyncio.Future[Any]
+class _Queued(Generic[I, O]):
+    item: I
+    done: asyncio.Future[O]
 
 
-async def _in_order(
-    tx: AsyncManagedTransaction, units: list[Unit], ledger: Ledger | None
-) -> list[Any]:
-    if ledger is None:
-        return [await unit(tx) for unit in units]
-    # The batch's ledger entries go to Neo4j in one query, just before the commit.
-    ledger.defer(tx)
-    results = [await unit(tx) for unit in units]
-    await ledger.flush(tx)
-    return results
+class Batcher(Generic[I, O]):
+    """Queue of items for one batch function; at most ``max_items`` share a transaction."""
 
-
-class GroupCommit:
-    """Queue of write units for one graph; at most ``max_units`` share a transaction."""
-
-    def __init__(self, graph: Graph, ledger: Ledger | None = None, max_units: int = 32) -> None:
+    def __init__(self, graph: Graph, work: BatchWork[I, O], max_items: int = 32) -> None:
         self.graph = graph
-        self.ledger = ledger
-        self.max_units = max_units
-        self._queue: list[_Queued] = []
+        self.work = work
+        self.max_items = max_items
+        self._queue: list[_Queued[I, O]] = []
         self._runner: asyncio.Task[None] | None = None
-        self.batches = 0  # transactions committed with more than one unit (for tests and bench)
+        self.batches = 0  # transactions committed with more than one item (for tests and bench)
 
-    async def write(self, work: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Like ``Graph.write``, possibly in a transaction shared with concurrent callers."""
-
-        async def unit(tx: AsyncManagedTransaction) -> T:
-            return await work(tx, *args, **kwargs)
-
-        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    async def submit(self, item: I) -> O:
+        """The item's result, once the transaction that wrote it has committed."""
+        done: asyncio.Future[O] = asyncio.get_running_loop().create_future()
         # If the caller goes away, nobody awaits ``done``: mark its error retrieved so asyncio
-        # does not log it as lost (the unit's own transaction handled it).
+        # does not log it as lost.
         done.add_done_callback(lambda f: f.cancelled() or f.exception())
-        self._queue.append(_Queued(unit, done))
+        self._queue.append(_Queued(item, done))
         if self._runner is None or self._runner.done():
             self._runner = asyncio.create_task(self._drain())
         # Shielded: a caller that goes away must not cancel a transaction other callers share.
-        return cast(T, await asyncio.shield(done))
+        return await asyncio.shield(done)
 
     async def _drain(self) -> None:
         while self._queue:
-            batch = self._queue[: self.max_units]
-            del self._queue[: self.max_units]
+            batch = self._queue[: self.max_items]
+            del self._queue[: self.max_items]
             await self._commit(batch)
 
-    async def _commit(self, batch: list[_Queued]) -> None:
-        if len(batch) > 1:
-            try:
-                results = await self.graph.write(_in_order, [q.work for q in batch], self.ledger)
-            except Exception:  # noqa: S110 - each unit is run alone next and gets its own error
-                pass
-            else:
-                self.batches += 1
-                for queued, result in zip(batch, results, strict=True):
-                    _settle(queued.done, result=result)
+    async def _commit(self, batch: list[_Queued[I, O]]) -> None:
+        try:
+            outcomes = await self.graph.write(self.work, [q.item for q in batch])
+        except Exception as e:
+            if len(batch) == 1:
+                _settle(batch[0].done, e)
                 return
-        for queued in batch:
-            try:
-                result = await self.graph.write(queued.work)
-            except Exception as e:
-                _settle(queued.done, error=e)
-            else:
-                _settle(queued.done, result=result)
+            for queued in batch:  # each alone, so the failure stays with its own item
+                await self._commit([queued])
+            return
+        if len(outcomes) != len(batch):  # a bug in the batch function: nobody gets a wrong answer
+            wrong = RuntimeError(f"batch function gave {len(outcomes)} outcomes for {len(batch)}")
+            outcomes = [wrong] * len(batch)
+        elif len(batch) > 1:
+            self.batches += 1
+        for queued, outcome in zip(batch, outcomes, strict=True):
+            _settle(queued.done, outcome)
 
 
-def _settle(done: asyncio.Future[Any], result: Any = None, error: Exception | None = None) -> None:
+def _settle(done: asyncio.Future[O], outcome: O | Exception) -> None:
     if done.done():
         return
-    if error is not None:
-        done.set_exception(error)
+    if isinstance(outcome, Exception):
+        done.set_exception(outcome)
     else:
-        done.set_result(result)
+        done.set_result(outcome)

@@ -16,8 +16,17 @@ from kgservice.graph.database import Runner
 HEAD_ID = "main"
 
 # Writing the head first takes its write lock; every append queues here, so sequence numbers
-# are assigned one transaction at a time. Reading it again afterwards sees the committed state.
-LOCK_HEAD = "MATCH (h:LedgerHead {id: $id}) SET h.lock_count = coalesce(h.lock_count, 0) + 1"
+# are assigned one transaction at a time. The head is then matched again, after the aggregation
+# has finished the write, so its state is read under the lock: the latest committed one. One
+# round trip instead of two (a lock statement, then a read).
+LOCK_AND_READ_HEAD = """
+MATCH (h:LedgerHead {id: $id})
+SET h.lock_count = coalesce(h.lock_count, 0) + 1
+WITH count(h) AS locked
+MATCH (h:LedgerHead {id: $id})
+RETURN h.size AS size, h.frontier AS frontier, h.root AS root, h.time AS time,
+       h.key_id AS key_id, h.signature AS signature
+"""
 READ_HEAD = (
     "MATCH (h:LedgerHead {id: $id}) "
     "RETURN h.size AS size, h.frontier AS frontier, h.root AS root, h.time AS time, "
@@ -50,13 +59,15 @@ ENTRIES_FROM = (
 
 
 async def lock_and_read_head(tx: AsyncManagedTransaction) -> dict[str, Any]:
-    await tx.run(LOCK_HEAD, id=HEAD_ID)
-    return await read_head(tx)
+    return await _head(tx, LOCK_AND_READ_HEAD)
 
 
 async def read_head(tx: Runner) -> dict[str, Any]:
-    result = await tx.run(READ_HEAD, id=HEAD_ID)
-    record = await result.single()
+    return await _head(tx, READ_HEAD)
+
+
+async def _head(tx: Runner, query: str) -> dict[str, Any]:
+    record = await (await tx.run(query, id=HEAD_ID)).single()
     if record is None:
         raise LookupError("the ledger head is missing: the schema was not initialised")
     return dict(record)

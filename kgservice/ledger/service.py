@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
@@ -80,39 +80,16 @@ def checkpoint_from_row(row: dict[str, Any], origin: str, size: int) -> Checkpoi
     )
 
 
-@dataclass(slots=True)
-class _Pending:
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    head: dict[str, Any] = field(default_factory=dict)
-
-
 class Ledger:
     def __init__(self, signer: Signer) -> None:
         self.signer = signer
         # The tree state each open transaction left on the head it has locked. Once a
         # transaction holds the head's lock nobody else can move the head until it ends, so a
-        # second append in the same transaction (group commit runs many decisions in one)
-        # needs neither the lock nor the read again. Weak keys: the entry goes with the
-        # transaction, committed or rolled back; a retry is a new transaction object.
+        # second append in the same transaction needs neither the lock nor the read again.
+        # Weak keys: the entry goes with the transaction, committed or rolled back; a retry is
+        # a new transaction object.
         self._held: weakref.WeakKeyDictionary[AsyncManagedTransaction, tuple[int, list[bytes]]]
         self._held = weakref.WeakKeyDictionary()
-        # Transactions whose entries are written once, by ``flush``, instead of per append.
-        self._deferred: weakref.WeakKeyDictionary[AsyncManagedTransaction, _Pending]
-        self._deferred = weakref.WeakKeyDictionary()
-
-    def defer(self, tx: AsyncManagedTransaction) -> None:
-        """Collect the entries appended in ``tx`` and write them in one query at ``flush``.
-
-        For group commit: a batch of decisions then writes its ledger entries in one round trip
-        instead of one per decision. The receipts are final at append time (sequence numbers
-        and proofs are fixed under the head's lock); the caller must ``flush`` before commit,
-        and a failed flush fails the transaction, so nothing is lost silently."""
-        self._deferred[tx] = _Pending()
-
-    async def flush(self, tx: AsyncManagedTransaction) -> None:
-        pending = self._deferred.pop(tx, None)
-        if pending is not None and pending.rows:
-            await repo.write_entries(tx, pending.rows, pending.head)
 
     async def append(self, tx: AsyncManagedTransaction, events: Sequence[Event]) -> list[Receipt]:
         """Append events in order inside ``tx``; return one receipt per event."""
@@ -146,12 +123,7 @@ class Ledger:
             "key_id": last.key_id,
             "signature": rows[-1]["signature"],
         }
-        pending = self._deferred.get(tx)
-        if pending is None:
-            await repo.write_entries(tx, rows, head)
-        else:
-            pending.rows += rows
-            pending.head = head
+        await repo.write_entries(tx, rows, head)
         self._held[tx] = (last.size, frontier)
         return receipts
 

@@ -10,12 +10,13 @@ _FIELDS = (
     "r {.id, .decision, .kind, .status, .holder, .requester, .rules, .created, .claimed_by, "
     ".decided_by, .outcome, .reason, .grant} AS review"
 )
-CREATE = f"""
-MATCH (d:Decision {{id: $decision}})
-CREATE (r:Review {{id: $id, decision: $decision, kind: $kind, status: 'open', holder: $holder,
-                   requester: $requester, rules: $rules, created: $created}})
+CREATE_MANY = """
+UNWIND $rows AS row
+MATCH (d:Decision {id: row.decision})
+CREATE (r:Review {id: row.id, decision: row.decision, kind: row.kind, status: 'open',
+                  holder: row.holder, requester: row.requester, rules: row.rules,
+                  created: row.created})
 CREATE (r)-[:ABOUT]->(d)
-RETURN {_FIELDS}
 """
 GET = f"MATCH (r:Review {{id: $id}}) RETURN {_FIELDS}"
 LIST = f"""
@@ -39,9 +40,9 @@ DECISION_REQUEST = (
 DECISION_USER = "MATCH (d:Decision {id: $id}) RETURN d.user AS user"
 
 
-async def create(tx: AsyncManagedTransaction, **props: Any) -> dict[str, Any]:
-    record = await (await tx.run(CREATE, props)).single(strict=True)
-    return dict(record["review"])
+async def create_many(tx: AsyncManagedTransaction, rows: list[dict[str, Any]]) -> None:
+    """Open review items, each about a decision created earlier in the transaction."""
+    await (await tx.run(CREATE_MANY, rows=rows)).consume()
 
 
 async def get(tx: AsyncManagedTransaction, review_id: str) -> dict[str, Any] | None:

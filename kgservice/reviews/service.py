@@ -28,13 +28,18 @@ def opened_event(review_id: str, decision_id: str, kind: str, actor: str, holder
                  institution=holder)  # fmt: skip
 
 
-async def create(
-    tx: AsyncManagedTransaction, review_id: str, decision_id: str, kind: str, holder: str,
-    requester: str, rules: list[str],
-) -> Review:  # fmt: skip
-    row = await repo.create(tx, id=review_id, decision=decision_id, kind=kind, holder=holder,
-                            requester=requester, rules=rules, created=utc_now())  # fmt: skip
-    return Review.model_validate(row)
+def opened_row(
+    review_id: str, decision_id: str, kind: str, holder: str, requester: str, rules: list[str],
+    created: str,
+) -> dict[str, object]:  # fmt: skip
+    """An open review item as ``create_many`` stores it."""
+    return {"id": review_id, "decision": decision_id, "kind": kind, "holder": holder,
+            "requester": requester, "rules": rules, "created": created}  # fmt: skip
+
+
+async def create_many(tx: AsyncManagedTransaction, rows: list[dict[str, object]]) -> None:
+    """Open review items (rows from ``opened_row``) for decisions created in ``tx``."""
+    await repo.create_many(tx, rows)
 
 
 async def list_reviews(tx: AsyncManagedTransaction, status: str | None) -> list[Review]:

@@ -23,6 +23,7 @@ from rdflib.plugins.parsers.notation3 import BadSyntax
 from ingest.rdf import HS
 from kgservice.auth.models import Principal
 from kgservice.auth.roles import Role
+from kgservice.decisions import corpus
 from kgservice.decisions.rules import Facts, RedLines, verdict
 from kgservice.decisions.schemas import DecisionIn
 from kgservice.errors import BadRequest, Conflict, NotFound, Unprocessable
@@ -42,6 +43,9 @@ class RuleSetCache:
     default: RedLines
     _loaded: dict[str, RedLines] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        _vet_batching(self.default)
+
     async def for_decision(self, tx: Any) -> RedLines:
         return await self.resolve(tx, await repo.active_hash(tx))
 
@@ -53,8 +57,14 @@ class RuleSetCache:
             found = await repo.get(tx, active)
             if found is None:
                 return self.default
-            self._loaded[active] = RedLines(rules=found[1])
+            self._loaded[active] = _vet_batching(RedLines(rules=found[1]))
         return self._loaded[active]
+
+
+def _vet_batching(redlines: RedLines) -> RedLines:
+    """Let concurrent decisions be judged together, if that changes nothing for these rules."""
+    redlines.batchable = corpus.batches_like_singles(redlines)
+    return redlines
 
 
 def check_text(text: str) -> RedLines:

@@ -1,16 +1,18 @@
-"""Group commit against the real Neo4j: shared transactions, per-unit failure, ledger order."""
+"""Batched writes against the real Neo4j: shared transactions, per-item failure, ledger order."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from neo4j import AsyncManagedTransaction
 
 from kgservice.errors import Unprocessable
 from kgservice.graph.database import Graph
-from kgservice.graph.grouping import GroupCommit
+from kgservice.graph.grouping import Batcher
 from kgservice.ledger.service import Ledger, Receipt
 from tests.integration.conftest import bearer
 from tests.integration.ledgerkit import event, verify
@@ -18,11 +20,18 @@ from tests.integration.ledgerkit import event, verify
 pytestmark = pytest.mark.anyio
 
 
-async def mark(tx: AsyncManagedTransaction, ledger: Ledger, n: int) -> Receipt:
-    await tx.run("CREATE (:GroupProbe {n: $n})", n=n)
-    if n == 3:
-        raise Unprocessable("unit 3 is refused after writing")
-    return (await ledger.append(tx, [event(n)]))[0]
+async def mark_many(
+    tx: AsyncManagedTransaction, ledger: Ledger, items: list[int]
+) -> list[Receipt | Exception]:
+    """A batch function: probe nodes and one ledger entry per item. Item 3 is refused (nothing
+    written for it); item 7 raises after writing, as an unexpected error would."""
+    if 7 in items:
+        await tx.run("CREATE (:GroupProbe {n: -1})")  # rolled back with the transaction
+        raise Unprocessable("unit 7 fails after writing")
+    kept = [n for n in items if n != 3]
+    await tx.run("UNWIND $ns AS n CREATE (:GroupProbe {n: n})", ns=kept)
+    receipts = iter(await ledger.append(tx, [event(n) for n in kept]))
+    return [Unprocessable("unit 3 is refused") if n == 3 else next(receipts) for n in items]
 
 
 async def probes(graph: Graph) -> list[int]:
@@ -33,32 +42,37 @@ async def probes(graph: Graph) -> list[int]:
     return await graph.read(read)
 
 
-@pytest.mark.parametrize("deferred", [False, True], ids=["entries-per-unit", "entries-deferred"])
-async def test_concurrent_units_share_commits_and_a_bad_one_fails_alone(
-    graph: Graph, ledger: Ledger, deferred: bool
+async def test_concurrent_items_share_commits_and_a_bad_one_fails_alone(
+    graph: Graph, ledger: Ledger
 ) -> None:
-    # Deferred: the batch's ledger entries are written once, before its commit.
-    grouped = GroupCommit(graph, ledger if deferred else None)
-    # Units queued together commit together.
-    first = await asyncio.gather(*(grouped.write(mark, ledger, n) for n in (0, 1, 2)))
-    assert grouped.batches == 1
+    async def work(tx: AsyncManagedTransaction, items: list[int]) -> list[Receipt | Exception]:
+        return await mark_many(tx, ledger, items)
+
+    batcher: Batcher[int, Receipt] = Batcher(graph, work)
+    # Items submitted together commit together, in order.
+    first = await asyncio.gather(*(batcher.submit(n) for n in (0, 1, 2)))
+    assert batcher.batches == 1
     assert [r.seq for r in first] == [0, 1, 2]
-    # A batch with a failing unit falls back to one transaction per unit.
+    # A refused item gets its error; the rest of its batch commits.
     outcomes: list[Receipt | BaseException] = list(first)
-    outcomes += await asyncio.gather(
-        *(grouped.write(mark, ledger, n) for n in range(3, 12)), return_exceptions=True
-    )
-    assert grouped.batches == 1
+    outcomes += await asyncio.gather(*(batcher.submit(n) for n in range(3, 7)),
+                                     return_exceptions=True)  # fmt: skip
+    assert batcher.batches == 2
+    # A batch that raises is rolled back and its items run one by one.
+    outcomes += await asyncio.gather(*(batcher.submit(n) for n in range(7, 12)),
+                                     return_exceptions=True)  # fmt: skip
+    assert batcher.batches == 2
     failed = [n for n, o in enumerate(outcomes) if isinstance(o, BaseException)]
-    assert failed == [3]
-    assert isinstance(outcomes[3], Unprocessable)
-    # Nothing of the refused unit was written, everything of the others was, each once.
-    assert await probes(graph) == [n for n in range(12) if n != 3]
+    assert failed == [3, 7]
+    assert str(outcomes[3]) == "unit 3 is refused"
+    assert str(outcomes[7]) == "unit 7 fails after writing"
+    # Nothing of a refused item or a failed batch was written, everything else was, each once.
+    assert await probes(graph) == [n for n in range(12) if n not in (3, 7)]
     receipts = [o for o in outcomes if isinstance(o, Receipt)]
-    assert sorted(r.seq for r in receipts) == list(range(11))
+    assert sorted(r.seq for r in receipts) == list(range(10))
     report = await verify(graph, ledger.signer)
     assert report.ok
-    assert report.size == 11
+    assert report.size == 10
 
     # Each caller's receipt names the entry that was stored for it.
     async def leaves(tx: AsyncManagedTransaction) -> dict[int, str]:
@@ -91,3 +105,59 @@ async def test_decisions_under_concurrency_get_distinct_ledgered_receipts(
 
     assert await graph.read(stored) == ids
     assert (await verify(graph, ledger.signer)).ok
+
+
+EMERGENCY = {"justification": "患者昏迷送急诊，需调阅其糖尿病随访记录以确定用药"}
+ACCESS = {"kind": "access", "purpose": "treatment", "legal_basis": "contract", "holder": "hosp-a",
+          "categories": ["health_status"], "max_level": 3}  # fmt: skip
+RX = {"kind": "prescription", "holder": "hosp-a",
+      "prescription": {"drug": "二甲双胍", "daily_dose_mg": "3000", "diagnosis": "E11.9",
+                       "egfr": "24"}}  # fmt: skip
+VARIED: list[dict[str, Any]] = [
+    ACCESS,  # permit
+    dict(ACCESS, legal_basis="consent", patients=["ps_" + "0" * 40]),  # deny: no consent
+    dict(ACCESS, legal_basis="consent", patients=["ps_" + "0" * 40], emergency=EMERGENCY),
+    dict(ACCESS, legal_basis="emergency"),  # review
+    RX,  # deny: two prescription rules
+    dict(ACCESS, holder="nowhere"),  # 422
+    dict(ACCESS, kind="export", recipient="uni-lab", max_level=5),  # deny: core-private egress
+]
+
+
+def outcome(reply: httpx.Response) -> tuple[Any, ...]:
+    """What a decision says, without what differs per decision (ids, times, receipts)."""
+    if reply.status_code != 200:
+        return reply.status_code, reply.json()["detail"]
+    d = reply.json()
+    return (200, d["verdict"], d["reasons"], d["obligations"], d["override"],
+            d["review"] is not None)  # fmt: skip
+
+
+async def test_batched_decisions_answer_as_they_do_alone(
+    app: FastAPI, client: httpx.AsyncClient, keys: dict[str, str], graph: Graph, ledger: Ledger
+) -> None:
+    key = bearer(keys["hosp-a endocrinologist"])
+    alone = [outcome(await client.post("/v1/decisions", json=b, headers=key)) for b in VARIED]
+    assert app.state.runtime.decisions.batches == 0
+    together = await asyncio.gather(
+        *(client.post("/v1/decisions", json=b, headers=key) for b in VARIED * 3)
+    )
+    assert app.state.runtime.decisions.batches >= 1
+    assert [outcome(r) for r in together] == alone * 3
+    assert {o[1] for o in alone if o[0] == 200} == {"permit", "deny", "review"}
+
+    # Every review item the batch opened is stored, about its decision; the ledger holds each
+    # decision's entries and verifies.
+    async def opened(tx: AsyncManagedTransaction) -> dict[str, str]:
+        result = await tx.run("MATCH (r:Review)-[:ABOUT]->(d:Decision) RETURN r.id AS r, d.id AS d")
+        return {row["r"]: row["d"] async for row in result}
+
+    answers = [r.json() for r in together if r.status_code == 200]
+    reviews = {a["review"]: a["id"] for a in answers if a["review"]}
+    assert reviews.items() <= (await graph.read(opened)).items()
+    report = await verify(graph, ledger.signer)
+    assert report.ok
+    for a in answers:
+        made = await client.get(f"/v1/ledger/entries/{a['ledger']['seq']}",
+                                headers=bearer(keys["external auditor"]))  # fmt: skip
+        assert made.json()["entry"]["payload"]["id"] == a["id"]

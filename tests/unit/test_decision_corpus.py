@@ -1,4 +1,5 @@
-"""The fast path gives pySHACL's verdicts on the regression corpus of 250 generated requests."""
+"""The fast path gives pySHACL's verdicts on the regression corpus of 250 generated requests,
+alone and judged together."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from ingest.grading import Engine
-from kgservice.decisions.corpus import generate, judge, load
-from kgservice.decisions.rules import RedLines
+from ingest.grading import Engine, Finding
+from kgservice.decisions.corpus import IRI, batches_like_singles, facts_of, generate, judge, load
+from kgservice.decisions.rules import Ask, RedLines
+from kgservice.decisions.schemas import DecisionIn
 
 CORPUS = load()
 
@@ -34,3 +36,47 @@ def test_every_engine_agrees_with_the_recorded_verdicts(engine: Engine) -> None:
         if got != item["expected"]:
             wrong.append((i, item["expected"], got))
     assert wrong == []
+
+
+def _asks() -> list[Ask]:
+    return [(DecisionIn.model_validate(item["request"]), facts_of(item["facts"]), f"{IRI}/{i}")
+            for i, item in enumerate(CORPUS)]  # fmt: skip
+
+
+def _keys(findings: list[Finding]) -> list[tuple[str, str, str]]:
+    return sorted((f.rule.id, f.focus, f.value or "") for f in findings)
+
+
+def test_requests_judged_together_get_what_they_get_alone() -> None:
+    redlines = RedLines()
+    assert batches_like_singles(redlines)
+    redlines.batchable = True
+    asks = _asks()
+    for size in (2, 7, 32):
+        together = [found for start in range(0, len(asks), size)
+                    for found in redlines.check_many(asks[start : start + size])]  # fmt: skip
+        assert [_keys(f) for f in together] == [_keys(redlines.check(*a)) for a in asks]
+
+
+# A rule that looks across requests: "at most one request per purpose". Alone, every request
+# passes; together, requests sharing a purpose would fail — so they must not be batched.
+CROSS_REQUEST = """
+@prefix hs: <https://w3id.org/health-shield/ns#> .
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+hs:RL-ONE-PER-PURPOSE a sh:NodeShape ;
+    hs:ruleId "RL-ONE-PER-PURPOSE" ;
+    sh:targetClass hs:Purpose ;
+    sh:severity sh:Violation ;
+    sh:message "每个目的仅限一个请求"@zh , "One request per purpose"@en ;
+    sh:property [ sh:path [ sh:inversePath hs:purpose ] ; sh:maxCount 1 ] .
+"""
+
+
+def test_rules_that_look_across_requests_are_not_batched() -> None:
+    redlines = RedLines(rules=CROSS_REQUEST)
+    assert not batches_like_singles(redlines)
+    asks = _asks()[:20]
+    assert not redlines.batchable  # until vetted, every request is judged alone
+    assert [_keys(f) for f in redlines.check_many(asks)] == [_keys(redlines.check(*a))
+                                                             for a in asks]  # fmt: skip
+    assert all(not redlines.check(*a) for a in asks)
