@@ -154,6 +154,9 @@ class LocalNeo4j:
             f"server.memory.pagecache.size={self.cfg.pagecache}",
             f"db.transaction.timeout={self.cfg.transaction_timeout}",
             "db.lock.acquisition.timeout=30s",
+            # No keep-alive NOOPs during requests, hence no receive-timeout hint to drivers: the
+            # async driver would time every socket read (kgservice/graph/database.py, Graph).
+            "server.bolt.connection_keep_alive_for_requests=OFF",
             "dbms.usage_report.enabled=false",
             f"server.directories.import={self.home / 'import'}",
             "server.jvm.additional=--add-opens=java.base/java.nio=ALL-UNNAMED",

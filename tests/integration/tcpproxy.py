@@ -1,5 +1,6 @@
 """A loopback TCP forwarder the tests can cut and restore, to take Neo4j "down" and back up
-without stopping the real server other tests use."""
+without stopping the real server other tests use — or make silent, as a hung server or a
+dropped network path would be."""
 
 from __future__ import annotations
 
@@ -13,6 +14,14 @@ class TcpProxy:
         self.port = 0
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self.silent = False  # while set, bytes are swallowed in both directions
+
+    def hang(self) -> None:
+        """Keep every connection open but pass nothing on, in either direction."""
+        self.silent = True
+
+    def resume(self) -> None:
+        self.silent = False
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
@@ -39,6 +48,8 @@ class TcpProxy:
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await reader.read(65536):
+                if self.silent:
+                    continue
                 writer.write(data)
                 await writer.drain()
         except (ConnectionError, OSError):

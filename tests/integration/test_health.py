@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,9 +11,11 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 from fastapi import FastAPI
+from neo4j import AsyncManagedTransaction
 
 from kgservice.app import create_app
-from kgservice.graph.database import Graph
+from kgservice.errors import GraphUnavailable
+from kgservice.graph.database import Graph, create_driver
 from kgservice.settings import Neo4jSettings, Settings
 from tests.integration.tcpproxy import TcpProxy
 
@@ -79,3 +82,32 @@ async def test_service_starts_while_neo4j_is_down_and_creates_its_schema_later(
         r = await c.get("/v1/health")
         assert r.status_code == 200
         assert app.state.runtime.schema_ready
+
+
+async def test_a_hung_server_is_a_prompt_503_and_the_next_unit_reconnects(
+    settings: Settings, graph: Graph, proxy: TcpProxy
+) -> None:
+    # The server sends no receive-timeout hint, so the driver never times a read: the unit of
+    # work's deadline is what notices that nothing comes back.
+    neo4j = Neo4jSettings(
+        **{**settings.neo4j.model_dump(), "uri": f"bolt://127.0.0.1:{proxy.port}"}
+    )
+    through = Graph(create_driver(settings.model_copy(update={"neo4j": neo4j})),
+                    settings.neo4j.database, timeout_s=1.0, deadline_s=2.0)  # fmt: skip
+
+    async def one(tx: AsyncManagedTransaction) -> int:
+        record = await (await tx.run("RETURN 1 AS one")).single(strict=True)
+        return int(record["one"])
+
+    try:
+        assert await through.read(one) == 1
+        proxy.hang()
+        started = time.monotonic()
+        with pytest.raises(GraphUnavailable, match="did not answer in time"):
+            # The test's own bound, so a regression fails here instead of hanging the suite.
+            await asyncio.wait_for(through.read(one), 10)
+        assert time.monotonic() - started < 4
+        proxy.resume()
+        assert await through.read(one) == 1
+    finally:
+        await through.close()
