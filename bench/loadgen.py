@@ -33,10 +33,7 @@ class KeepAlivePool:
 
     async def send(self, request: bytes) -> tuple[int, bytes]:
         """Send on an idle connection (or a new one); return status and body."""
-        if self.idle:
-            reader, writer = self.idle.pop()
-        else:
-            reader, writer = await asyncio.open_connection(self.host, self.port)
+        reader, writer = await self._connection()
         try:
             writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")
@@ -53,6 +50,19 @@ class KeepAlivePool:
             raise HttpFailure(str(e)) from e
         self.idle.append((reader, writer))
         return status, body
+
+    async def _connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """An idle connection the server has not closed, or a new one.
+
+        The server closes connections idle past its keep-alive timeout (uvicorn: 5 s); after a
+        burst, the connections it needed sit idle that long. Like any HTTP client, skip those
+        rather than send on them and count a failure the service did not cause."""
+        while self.idle:
+            reader, writer = self.idle.pop()
+            if not reader.at_eof() and not writer.is_closing():
+                return reader, writer
+            writer.close()
+        return await asyncio.open_connection(self.host, self.port)
 
     async def close(self) -> None:
         for _, writer in self.idle:
