@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, cast
 from fastapi import Depends, Request
 
 from kgservice.graph.database import Graph
-from kgservice.graph.grouping import Batcher
+from kgservice.graph.grouping import Batcher, ReadBatcher
 from kgservice.graph.schema import ensure_schema
 from kgservice.ledger.service import Ledger
 from kgservice.records.checking import Checker
@@ -19,6 +19,7 @@ from kgservice.rulesets.service import RuleSetCache
 from kgservice.settings import Settings
 
 if TYPE_CHECKING:  # the decisions service depends on auth, which depends on this module
+    from kgservice.auth.models import Principal
     from kgservice.decisions.schemas import DecisionOut
     from kgservice.decisions.service import Ask
 
@@ -34,6 +35,7 @@ class Runtime:
     protector: Protector
     rulesets: RuleSetCache
     decisions: Batcher[Ask, DecisionOut]  # concurrent decisions share a transaction
+    principals: ReadBatcher[str, Principal | None]  # concurrent requests' keys, one lookup
     schema_ready: bool = False
     # Background jobs (federated training) of this process, referenced until they finish.
     background: set[asyncio.Task[None]] = field(default_factory=set)

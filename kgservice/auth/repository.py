@@ -18,9 +18,9 @@ OPTIONAL MATCH (i:Institution {{id: $institution}})
 FOREACH (_ IN CASE WHEN i IS NULL THEN [] ELSE [1] END | MERGE (p)-[:MEMBER_OF]->(i))
 RETURN {_FIELDS}
 """
-BY_KEY_ID = (
-    "MATCH (p:Principal {key_id: $key_id}) WHERE p.revoked IS NULL "
-    f"RETURN p.key_hash AS key_hash, {_FIELDS}"
+BY_KEY_IDS = (
+    "UNWIND $key_ids AS k MATCH (p:Principal {key_id: k}) WHERE p.revoked IS NULL "
+    f"RETURN k AS key_id, p.key_hash AS key_hash, {_FIELDS}"
 )
 GET = f"MATCH (p:Principal {{id: $id}}) RETURN {_FIELDS}"
 LIST = f"MATCH (p:Principal) RETURN {_FIELDS} ORDER BY p.created, p.id"
@@ -35,9 +35,10 @@ async def create(tx: AsyncManagedTransaction, **props: Any) -> dict[str, Any]:
     return dict(record["principal"])
 
 
-async def by_key_id(tx: Runner, key_id: str) -> tuple[str, dict[str, Any]] | None:
-    record = await (await tx.run(BY_KEY_ID, key_id=key_id)).single()
-    return None if record is None else (record["key_hash"], dict(record["principal"]))
+async def by_key_ids(tx: Runner, key_ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """The active principals holding these key ids: key id → (key hash, principal)."""
+    result = await tx.run(BY_KEY_IDS, key_ids=key_ids)
+    return {r["key_id"]: (r["key_hash"], dict(r["principal"])) async for r in result}
 
 
 async def get(tx: AsyncManagedTransaction, principal_id: str) -> dict[str, Any] | None:

@@ -66,13 +66,22 @@ async def revoke_principal(
 
 async def authenticate(tx: Runner, key: str) -> Principal | None:
     """The active principal holding ``key``, or None."""
-    key_id = keys.parse_key_id(key)
-    if key_id is None:
-        return None
-    found = await repo.by_key_id(tx, key_id)
-    if found is None or not keys.matches(key, found[0]):
-        return None
-    return Principal.model_validate(found[1])
+    (principal,) = await authenticate_many(tx, [key])
+    return principal
+
+
+async def authenticate_many(tx: Runner, presented: list[str]) -> list[Principal | None]:
+    """For each presented key, in order, the active principal holding it, or None: one query
+    for all (the service batches concurrent requests' keys, kgservice/auth/access.py)."""
+    key_ids = [keys.parse_key_id(key) for key in presented]
+    wanted = sorted({k for k in key_ids if k is not None})
+    found = await repo.by_key_ids(tx, wanted) if wanted else {}
+    out: list[Principal | None] = []
+    for key, key_id in zip(presented, key_ids, strict=True):
+        match = found.get(key_id) if key_id is not None else None
+        ok = match is not None and keys.matches(key, match[0])
+        out.append(Principal.model_validate(match[1]) if match is not None and ok else None)
+    return out
 
 
 async def list_principals(tx: AsyncManagedTransaction) -> list[Principal]:

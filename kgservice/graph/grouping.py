@@ -1,4 +1,4 @@
-"""Batched writes: concurrent requests of one kind share one write transaction.
+"""Batched units of work: concurrent requests of one kind share one transaction.
 
 Every unit of work that appends to the ledger holds the ledger head's lock until it commits, so
 one transaction per request tops out near 200 appends/s however many requests wait
@@ -13,22 +13,28 @@ one ledger append), which is what makes a batch cheaper than its items one by on
 one outcome per item: a result, or the error refusing that item, in which case it must have
 written nothing for it. If it raises instead, the shared transaction rolls back and every item
 runs again in a transaction of its own, so an unexpected failure stays with its own item.
+
+Reads can be batched the same way (``ReadBatcher``, one auto-commit query for the lot): the
+service authenticates concurrent requests with one lookup of all their keys. A request still
+sees the state after it arrived, since a batch starts only after everything in it was queued.
 """
 
 from __future__ import annotations
 
 import asyncio
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from neo4j import AsyncManagedTransaction
 
-from kgservice.graph.database import Graph
+from kgservice.graph.database import Graph, Runner
 
 I = TypeVar("I")  # noqa: E741 - the item type
 O = TypeVar("O")  # noqa: E741 - the result type
 BatchWork = Callable[[AsyncManagedTransaction, list[I]], Awaitable[Sequence[O | Exception]]]
+ReadBatchWork = Callable[[Runner, list[I]], Awaitable[Sequence[O | Exception]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,19 +43,17 @@ class _Queued(Generic[I, O]):
     done: asyncio.Future[O]
 
 
-class Batcher(Generic[I, O]):
-    """Queue of items for one batch function; at most ``max_items`` share a transaction."""
+class _Queue(ABC, Generic[I, O]):
+    """Items waiting for the next batch; at most ``max_items`` share a unit of work."""
 
-    def __init__(self, graph: Graph, work: BatchWork[I, O], max_items: int = 32) -> None:
-        self.graph = graph
-        self.work = work
+    def __init__(self, max_items: int) -> None:
         self.max_items = max_items
         self._queue: list[_Queued[I, O]] = []
         self._runner: asyncio.Task[None] | None = None
-        self.batches = 0  # transactions committed with more than one item (for tests and bench)
+        self.batches = 0  # units of work run for more than one item (for tests and bench)
 
     async def submit(self, item: I) -> O:
-        """The item's result, once the transaction that wrote it has committed."""
+        """The item's result, once the unit of work that handled it has finished."""
         done: asyncio.Future[O] = asyncio.get_running_loop().create_future()
         # If the caller goes away, nobody awaits ``done``: mark its error retrieved so asyncio
         # does not log it as lost.
@@ -57,8 +61,12 @@ class Batcher(Generic[I, O]):
         self._queue.append(_Queued(item, done))
         if self._runner is None or self._runner.done():
             self._runner = asyncio.create_task(self._drain())
-        # Shielded: a caller that goes away must not cancel a transaction other callers share.
+        # Shielded: a caller that goes away must not cancel a unit other callers share.
         return await asyncio.shield(done)
+
+    @abstractmethod
+    async def _run(self, items: list[I]) -> Sequence[O | Exception]:
+        """One unit of work for ``items``: an outcome per item, in order."""
 
     async def _drain(self) -> None:
         while self._queue:
@@ -68,7 +76,7 @@ class Batcher(Generic[I, O]):
 
     async def _commit(self, batch: list[_Queued[I, O]]) -> None:
         try:
-            outcomes = await self.graph.write(self.work, [q.item for q in batch])
+            outcomes = await self._run([q.item for q in batch])
         except Exception as e:
             if len(batch) == 1:
                 _settle(batch[0].done, e)
@@ -83,6 +91,30 @@ class Batcher(Generic[I, O]):
             self.batches += 1
         for queued, outcome in zip(batch, outcomes, strict=True):
             _settle(queued.done, outcome)
+
+
+class Batcher(_Queue[I, O]):
+    """Items written by one batch function, many to a write transaction."""
+
+    def __init__(self, graph: Graph, work: BatchWork[I, O], max_items: int = 32) -> None:
+        super().__init__(max_items)
+        self.graph = graph
+        self.work = work
+
+    async def _run(self, items: list[I]) -> Sequence[O | Exception]:
+        return await self.graph.write(self.work, items)
+
+
+class ReadBatcher(_Queue[I, O]):
+    """Items looked up by one read function, many to an auto-commit query."""
+
+    def __init__(self, graph: Graph, work: ReadBatchWork[I, O], max_items: int = 64) -> None:
+        super().__init__(max_items)
+        self.graph = graph
+        self.work = work
+
+    async def _run(self, items: list[I]) -> Sequence[O | Exception]:
+        return await self.graph.read_each(self.work, items)
 
 
 def _settle(done: asyncio.Future[O], outcome: O | Exception) -> None:

@@ -161,3 +161,19 @@ async def test_batched_decisions_answer_as_they_do_alone(
         made = await client.get(f"/v1/ledger/entries/{a['ledger']['seq']}",
                                 headers=bearer(keys["external auditor"]))  # fmt: skip
         assert made.json()["entry"]["payload"]["id"] == a["id"]
+
+
+async def test_concurrent_requests_are_authenticated_together_each_by_its_own_key(
+    app: FastAPI, client: httpx.AsyncClient, keys: dict[str, str]
+) -> None:
+    names = ["alliance analyst", "external auditor", "demo admin"]
+    key_id = keys["alliance analyst"].split("_")[1]
+    presented = [keys[n] for n in names] + [f"hs_{key_id}_{'x' * 43}", "not-a-key"]
+    replies = await asyncio.gather(
+        *(client.get("/v1/whoami", headers=bearer(k)) for k in presented * 4)
+    )
+    assert app.state.runtime.principals.batches >= 1
+    # Each request is answered as its own key's principal; a wrong secret for a real key id
+    # and a malformed key fail alone.
+    got = [r.json()["name"] if r.status_code == 200 else r.status_code for r in replies]
+    assert got == [*names, 401, 401] * 4
