@@ -10,6 +10,7 @@ both approved it; each step is ledgered, and every decision records the hash of 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,7 @@ from kgservice.ledger.service import Ledger, Receipt
 from kgservice.rulesets import repository as repo
 from kgservice.rulesets.schemas import Change, RuleSet
 
+log = logging.getLogger("kgservice")
 REPLAY_LIMIT = 1000
 _IRI = "https://w3id.org/health-shield/id/decision/replay"
 
@@ -63,7 +65,12 @@ class RuleSetCache:
 
 def _vet_batching(redlines: RedLines) -> RedLines:
     """Let concurrent decisions be judged together, if that changes nothing for these rules."""
-    redlines.batchable = corpus.batches_like_singles(redlines)
+    try:
+        redlines.batchable = corpus.batches_like_singles(redlines)
+    except Exception:  # a rule the engine fails on: each request is judged (and fails) alone
+        log.warning("rule set %s: not batched, the batching check failed", redlines.rule_set,
+                    exc_info=True)  # fmt: skip
+        redlines.batchable = False
     return redlines
 
 

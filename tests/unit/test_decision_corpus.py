@@ -11,6 +11,7 @@ from ingest.grading import Engine, Finding
 from kgservice.decisions.corpus import IRI, batches_like_singles, facts_of, generate, judge, load
 from kgservice.decisions.rules import Ask, RedLines
 from kgservice.decisions.schemas import DecisionIn
+from kgservice.rulesets.service import RuleSetCache
 
 CORPUS = load()
 
@@ -80,3 +81,16 @@ def test_rules_that_look_across_requests_are_not_batched() -> None:
     assert [_keys(f) for f in redlines.check_many(asks)] == [_keys(redlines.check(*a))
                                                              for a in asks]  # fmt: skip
     assert all(not redlines.check(*a) for a in asks)
+
+
+def test_a_rule_set_the_batching_check_fails_on_is_judged_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    redlines = RedLines()
+
+    def broken(ntriples: str) -> list[Finding]:
+        raise RuntimeError("engine failure")
+
+    # A fault injected into the engine: loading the rule set must not fail because of it.
+    monkeypatch.setattr(redlines.engine, "check", broken)
+    assert not RuleSetCache(redlines).default.batchable
