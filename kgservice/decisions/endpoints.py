@@ -11,7 +11,7 @@ from kgservice.auth.models import Principal
 from kgservice.auth.roles import Role
 from kgservice.decisions import service
 from kgservice.decisions.schemas import DecisionIn, DecisionOut
-from kgservice.deps import GraphDep, LedgerDep, RuntimeDep
+from kgservice.deps import RuntimeDep
 from kgservice.errors import AUTH_ERRORS, Unprocessable, responses
 
 router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
@@ -22,12 +22,11 @@ Asker = Annotated[
 
 
 @router.post("", responses=responses(*AUTH_ERRORS, Unprocessable))
-async def decide(
-    request: DecisionIn, principal: Asker, runtime: RuntimeDep, _: GraphDep, ledger: LedgerDep
-) -> DecisionOut:
+async def decide(request: DecisionIn, principal: Asker, runtime: RuntimeDep) -> DecisionOut:
     """Check a request against the red lines and record the decision on the ledger.
 
     ``deny`` lists every broken red line with its article and the offending values; ``review``
     goes to the committee; ``permit`` may carry obligations (de-identify first)."""
-    # Batched with concurrent decisions into one transaction (kgservice/graph/grouping.py).
+    # Batched with concurrent decisions into one transaction (kgservice/graph/grouping.py);
+    # the graph is known to be ready, as authentication has used it.
     return await runtime.decisions.submit(service.Ask(principal, request))
