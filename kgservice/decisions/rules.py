@@ -44,7 +44,7 @@ class Facts:
     operation_granted: bool = False  # an operation right covers the data product
 
 
-Ask = tuple[DecisionIn, Facts, str]  # a request, its facts, and the IRI it is judged under
+Case = tuple[DecisionIn, Facts, str]  # a request, its facts, and the IRI it is judged under
 
 
 def _lit(value: object) -> str:
@@ -159,22 +159,22 @@ class RedLines:
     def check(self, request: DecisionIn, facts: Facts, iri: str) -> list[Finding]:
         return self.engine.check(self.context + self.data(request, facts, iri))
 
-    def check_many(self, asks: Sequence[Ask]) -> list[list[Finding]]:
+    def check_many(self, cases: Sequence[Case]) -> list[list[Finding]]:
         """Each request's findings, from one engine run over all of them when ``batchable``.
 
-        One run costs about a third of a lone check per request at 8 requests and a quarter at
-        32: most of a check is fixed cost (bench/decisions.py). A finding about anything but one
-        of the requests (say, a shared context node) cannot be told apart per request, so then
-        each is judged alone."""
-        if len(asks) < 2 or not self.batchable:
-            return [self.check(*ask) for ask in asks]
-        found = self.engine.check(self.context + "".join(self.data(*ask) for ask in asks))
-        by_focus: dict[str, list[Finding]] = {iri: [] for _, _, iri in asks}
+        Most of a check is fixed cost: over the corpus, one run took ~0.19 ms per request for 8
+        requests and ~0.14 ms for 32, against ~0.6 ms for a request alone. A finding about
+        anything but one of the requests (say, a shared context node) cannot be told apart per
+        request, so then each is judged alone."""
+        if len(cases) < 2 or not self.batchable:
+            return [self.check(*case) for case in cases]
+        found = self.engine.check(self.context + "".join(self.data(*case) for case in cases))
+        by_focus: dict[str, list[Finding]] = {iri: [] for _, _, iri in cases}
         for finding in found:
             if finding.focus not in by_focus:
-                return [self.check(*ask) for ask in asks]
+                return [self.check(*case) for case in cases]
             by_focus[finding.focus].append(finding)
-        return [by_focus[iri] for _, _, iri in asks]
+        return [by_focus[iri] for _, _, iri in cases]
 
 
 def verdict(findings: list[Finding]) -> Verdict:

@@ -9,7 +9,7 @@ import pytest
 
 from ingest.grading import Engine, Finding
 from kgservice.decisions.corpus import IRI, batches_like_singles, facts_of, generate, judge, load
-from kgservice.decisions.rules import Ask, RedLines
+from kgservice.decisions.rules import Case, RedLines
 from kgservice.decisions.schemas import DecisionIn
 from kgservice.rulesets.service import RuleSetCache
 
@@ -39,7 +39,7 @@ def test_every_engine_agrees_with_the_recorded_verdicts(engine: Engine) -> None:
     assert wrong == []
 
 
-def _asks() -> list[Ask]:
+def _cases() -> list[Case]:
     return [(DecisionIn.model_validate(item["request"]), facts_of(item["facts"]), f"{IRI}/{i}")
             for i, item in enumerate(CORPUS)]  # fmt: skip
 
@@ -52,7 +52,7 @@ def test_requests_judged_together_get_what_they_get_alone() -> None:
     redlines = RedLines()
     assert batches_like_singles(redlines)
     redlines.batchable = True
-    asks = _asks()
+    asks = _cases()
     for size in (2, 7, 32):
         together = [found for start in range(0, len(asks), size)
                     for found in redlines.check_many(asks[start : start + size])]  # fmt: skip
@@ -76,7 +76,7 @@ hs:RL-ONE-PER-PURPOSE a sh:NodeShape ;
 def test_rules_that_look_across_requests_are_not_batched() -> None:
     redlines = RedLines(rules=CROSS_REQUEST)
     assert not batches_like_singles(redlines)
-    asks = _asks()[:20]
+    asks = _cases()[:20]
     assert not redlines.batchable  # until vetted, every request is judged alone
     assert [_keys(f) for f in redlines.check_many(asks)] == [_keys(redlines.check(*a))
                                                              for a in asks]  # fmt: skip
