@@ -33,7 +33,7 @@ from kgservice.deps import Runtime
 from kgservice.errors import ErrorBody, GraphUnavailable, NotAuthenticated, ShieldError
 from kgservice.grants.endpoints import router as grants_router
 from kgservice.graph.database import Graph, create_driver
-from kgservice.graph.grouping import Batcher, ReadBatcher
+from kgservice.graph.grouping import Batcher
 from kgservice.health.endpoints import router as health_router
 from kgservice.institutions.endpoints import router as institutions_router
 from kgservice.ledger.endpoints import router as ledger_router
@@ -104,8 +104,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return await decisions.decide_many(tx, ledger, rulesets, asks)
 
         runtime = Runtime(cfg, graph, ledger, checker, load_protector(cfg), rulesets,
-                          Batcher(graph, decide),
-                          ReadBatcher(graph, principals.authenticate_many))  # fmt: skip
+                          Batcher.writing(graph, decide),
+                          Batcher.reading(graph, principals.authenticate_many))  # fmt: skip
         app.state.runtime = runtime
         # The ontology, shapes and rule graphs loaded above are ~100k long-lived objects; left in
         # the collector's generations, every full collection walks them (~50 ms, a p99 spike).

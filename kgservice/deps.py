@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, cast
 from fastapi import Depends, Request
 
 from kgservice.graph.database import Graph
-from kgservice.graph.grouping import Batcher, ReadBatcher
+from kgservice.graph.grouping import Batcher
 from kgservice.graph.schema import ensure_schema
 from kgservice.ledger.service import Ledger
 from kgservice.records.checking import Checker
@@ -35,7 +35,7 @@ class Runtime:
     protector: Protector
     rulesets: RuleSetCache
     decisions: Batcher[Ask, DecisionOut]  # concurrent decisions share a transaction
-    principals: ReadBatcher[str, Principal | None]  # concurrent requests' keys, one lookup
+    principals: Batcher[str, Principal | None]  # concurrent requests' keys, one lookup
     schema_ready: bool = False
     # Background jobs (federated training) of this process, referenced until they finish.
     background: set[asyncio.Task[None]] = field(default_factory=set)

@@ -14,7 +14,7 @@ one outcome per item: a result, or the error refusing that item, in which case i
 written nothing for it. If it raises instead, the shared transaction rolls back and every item
 runs again in a transaction of its own, so an unexpected failure stays with its own item.
 
-Reads can be batched the same way (``ReadBatcher``, one auto-commit query for the lot): the
+Reads can be batched the same way (``Batcher.reading``, one auto-commit query for the lot): the
 service authenticates concurrent requests with one lookup of all their keys. A request still
 sees the state after it arrived, since a batch starts only after everything in it was queued.
 """
@@ -22,7 +22,6 @@ sees the state after it arrived, since a batch starts only after everything in i
 from __future__ import annotations
 
 import asyncio
-from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -35,6 +34,7 @@ I = TypeVar("I")  # noqa: E741 - the item type
 O = TypeVar("O")  # noqa: E741 - the result type
 BatchWork = Callable[[AsyncManagedTransaction, list[I]], Awaitable[Sequence[O | Exception]]]
 ReadBatchWork = Callable[[Runner, list[I]], Awaitable[Sequence[O | Exception]]]
+Run = Callable[[list[I]], Awaitable[Sequence[O | Exception]]]  # one unit of work for a batch
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +43,26 @@ class _Queued(Generic[I, O]):
     done: asyncio.Future[O]
 
 
-class _Queue(ABC, Generic[I, O]):
-    """Items waiting for the next batch; at most ``max_items`` share a unit of work."""
+class Batcher(Generic[I, O]):
+    """Items waiting for the next batch; at most ``max_items`` share a unit of work (``run``:
+    an outcome per item, in order). ``writing`` and ``reading`` make the two kinds."""
 
-    def __init__(self, max_items: int) -> None:
+    def __init__(self, run: Run[I, O], max_items: int) -> None:
+        self.run = run
         self.max_items = max_items
         self._queue: list[_Queued[I, O]] = []
         self._runner: asyncio.Task[None] | None = None
         self.batches = 0  # units of work run for more than one item (for tests and bench)
+
+    @classmethod
+    def writing(cls, graph: Graph, work: BatchWork[I, O], max_items: int = 32) -> Batcher[I, O]:
+        """Items written by ``work``, many to a write transaction."""
+        return cls(lambda items: graph.write(work, items), max_items)
+
+    @classmethod
+    def reading(cls, graph: Graph, work: ReadBatchWork[I, O], max_items: int = 64) -> Batcher[I, O]:
+        """Items looked up by ``work``, many to an auto-commit query."""
+        return cls(lambda items: graph.read_each(work, items), max_items)
 
     async def submit(self, item: I) -> O:
         """The item's result, once the unit of work that handled it has finished."""
@@ -64,10 +76,6 @@ class _Queue(ABC, Generic[I, O]):
         # Shielded: a caller that goes away must not cancel a unit other callers share.
         return await asyncio.shield(done)
 
-    @abstractmethod
-    async def _run(self, items: list[I]) -> Sequence[O | Exception]:
-        """One unit of work for ``items``: an outcome per item, in order."""
-
     async def _drain(self) -> None:
         while self._queue:
             batch = self._queue[: self.max_items]
@@ -76,7 +84,7 @@ class _Queue(ABC, Generic[I, O]):
 
     async def _commit(self, batch: list[_Queued[I, O]]) -> None:
         try:
-            outcomes = await self._run([q.item for q in batch])
+            outcomes = await self.run([q.item for q in batch])
         except Exception as e:
             if len(batch) == 1:
                 _settle(batch[0].done, e)
@@ -91,30 +99,6 @@ class _Queue(ABC, Generic[I, O]):
             self.batches += 1
         for queued, outcome in zip(batch, outcomes, strict=True):
             _settle(queued.done, outcome)
-
-
-class Batcher(_Queue[I, O]):
-    """Items written by one batch function, many to a write transaction."""
-
-    def __init__(self, graph: Graph, work: BatchWork[I, O], max_items: int = 32) -> None:
-        super().__init__(max_items)
-        self.graph = graph
-        self.work = work
-
-    async def _run(self, items: list[I]) -> Sequence[O | Exception]:
-        return await self.graph.write(self.work, items)
-
-
-class ReadBatcher(_Queue[I, O]):
-    """Items looked up by one read function, many to an auto-commit query."""
-
-    def __init__(self, graph: Graph, work: ReadBatchWork[I, O], max_items: int = 64) -> None:
-        super().__init__(max_items)
-        self.graph = graph
-        self.work = work
-
-    async def _run(self, items: list[I]) -> Sequence[O | Exception]:
-        return await self.graph.read_each(self.work, items)
 
 
 def _settle(done: asyncio.Future[O], outcome: O | Exception) -> None:

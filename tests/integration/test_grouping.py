@@ -48,7 +48,7 @@ async def test_concurrent_items_share_commits_and_a_bad_one_fails_alone(
     async def work(tx: AsyncManagedTransaction, items: list[int]) -> list[Receipt | Exception]:
         return await mark_many(tx, ledger, items)
 
-    batcher: Batcher[int, Receipt] = Batcher(graph, work)
+    batcher: Batcher[int, Receipt] = Batcher.writing(graph, work)
     # Items submitted together commit together, in order.
     first = await asyncio.gather(*(batcher.submit(n) for n in (0, 1, 2)))
     assert batcher.batches == 1
