@@ -206,9 +206,10 @@ async def decide_many(
               in zip(valid, findings, strict=True)]  # fmt: skip
     answers: list[DecisionOut] = []
     if judged:
-        # Everything else first: the ledger append takes the head lock, held until commit, so
-        # it comes last to keep the time every other writer waits as short as possible.
-        await repo.create_many(tx, [j.row for j in judged])
+        # The ledger head's lock, held until commit, is taken last, at the end of the statement
+        # that writes the decisions: other writers wait as little as possible, and the append
+        # below needs no round trip of its own to lock and read the head.
+        await ledger.write_then_lock(tx, repo.CREATE_MANY, {"rows": [j.row for j in judged]})
         opened = [j.review for j in judged if j.review is not None]
         if opened:
             await reviews.create_many(tx, opened)

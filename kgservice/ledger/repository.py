@@ -24,8 +24,7 @@ MATCH (h:LedgerHead {id: $id})
 SET h.lock_count = coalesce(h.lock_count, 0) + 1
 WITH count(h) AS locked
 MATCH (h:LedgerHead {id: $id})
-RETURN h.size AS size, h.frontier AS frontier, h.root AS root, h.time AS time,
-       h.key_id AS key_id, h.signature AS signature
+RETURN h.size AS size, h.frontier AS frontier
 """
 READ_HEAD = (
     "MATCH (h:LedgerHead {id: $id}) "
@@ -60,6 +59,21 @@ ENTRIES_FROM = (
 
 async def lock_and_read_head(tx: AsyncManagedTransaction) -> dict[str, Any]:
     return await _head(tx, LOCK_AND_READ_HEAD)
+
+
+async def write_then_lock_head(
+    tx: AsyncManagedTransaction, statement: str, params: dict[str, Any]
+) -> dict[str, Any]:
+    """Run a write ``statement`` (no RETURN) and then lock and read the head, in one statement.
+
+    ``$id`` is the head's; the statement's own parameters must not use that name."""
+    if "id" in params:
+        raise ValueError("the parameter name 'id' is the ledger head's")
+    query = f"{statement}\nWITH count(*) AS written\n{LOCK_AND_READ_HEAD}"
+    record = await (await tx.run(query, params, id=HEAD_ID)).single()
+    if record is None:
+        raise LookupError("the ledger head is missing: the schema was not initialised")
+    return dict(record)
 
 
 async def read_head(tx: Runner) -> dict[str, Any]:

@@ -91,6 +91,17 @@ class Ledger:
         self._held: weakref.WeakKeyDictionary[AsyncManagedTransaction, tuple[int, list[bytes]]]
         self._held = weakref.WeakKeyDictionary()
 
+    async def write_then_lock(
+        self, tx: AsyncManagedTransaction, statement: str, params: dict[str, Any]
+    ) -> None:
+        """Run a write ``statement`` and take the head's lock in the same round trip.
+
+        For a hot path that writes its own nodes and then appends (decisions): the ``append``
+        that follows in ``tx`` needs no statement of its own to lock and read the head. The
+        lock is taken after the statement's writes, as a separate lock query would be."""
+        head = await repo.write_then_lock_head(tx, statement, params)
+        self._held[tx] = (int(head["size"]), [bytes.fromhex(h) for h in head["frontier"] or []])
+
     async def append(self, tx: AsyncManagedTransaction, events: Sequence[Event]) -> list[Receipt]:
         """Append events in order inside ``tx``; return one receipt per event."""
         if not events:
