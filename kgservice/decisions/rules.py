@@ -8,8 +8,9 @@ machinery that grades records runs the red lines (shifty, held to pySHACL by the
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rdflib import RDF, RDFS, Graph
@@ -22,6 +23,10 @@ from kgservice.settings import REPO_ROOT
 from kgservice.vocab import BASIS_TERMS, CATEGORY_TERMS, PURPOSE_TERMS
 
 RULE_FILES = ("redlines.ttl",)
+# The IRI a request is judged under when its findings are remembered (``RedLines.repeatable``);
+# random, so no request's own text can contain it.
+ANY_REQUEST = f"urn:health-shield:decision-request:{secrets.token_hex(8)}"
+MEMO_SIZE = 4096  # distinct request graphs remembered; a full memo starts over
 CONTEXT_FILES = ("purposes.ttl", "formulary.ttl")
 ONTOLOGY = REPO_ROOT / "ontology" / "health.ttl"
 OBLIGATIONS = {
@@ -137,6 +142,13 @@ class RedLines:
         # Whether requests may be judged together (``check_many``): only once shown to give each
         # request what it gets alone (``corpus.batches_like_singles``, run by RuleSetCache).
         self.batchable = False
+        # Whether the findings for a request graph may be remembered and reused for the same graph
+        # under another IRI (``corpus.findings_repeat``, run by RuleSetCache). A request graph
+        # holds only the abstracted facts (coverage, grants, purpose, categories, level, a
+        # prescription's drug, dose and values), never patients or times, so routine requests
+        # repeat it: the red lines then cost a dictionary lookup instead of an engine run.
+        self.repeatable = False
+        self._memo: dict[str, list[Finding]] = {}
         self.engine = Grader(Graph().parse(data=text, format="turtle"), engine)
         context = Graph()
         for name in CONTEXT_FILES:
@@ -156,25 +168,68 @@ class RedLines:
             return prescription_ntriples(request, self.drugs, iri)
         return request_ntriples(request, facts, iri)
 
-    def check(self, request: DecisionIn, facts: Facts, iri: str) -> list[Finding]:
+    @property
+    def remembered(self) -> int:
+        """How many distinct request graphs have their findings remembered."""
+        return len(self._memo)
+
+    def alone(self, request: DecisionIn, facts: Facts, iri: str) -> list[Finding]:
+        """The engine's findings for one request by itself (nothing remembered)."""
         return self.engine.check(self.context + self.data(request, facts, iri))
 
+    def check(self, request: DecisionIn, facts: Facts, iri: str) -> list[Finding]:
+        (found,) = self.check_many([(request, facts, iri)])
+        return found
+
     def check_many(self, cases: Sequence[Case]) -> list[list[Finding]]:
-        """Each request's findings, from one engine run over all of them when ``batchable``.
+        """Each request's findings: remembered ones when ``repeatable``, the rest from the engine.
+
+        A remembered request graph gets exactly the findings the engine gave it, moved to the
+        request's own IRI (tests/unit/test_decision_corpus.py holds both to the engine)."""
+        if not self.repeatable:
+            return self._judge_many(cases)
+        keys = [self.data(request, facts, ANY_REQUEST) for request, facts, _ in cases]
+        # Each key is read from the memo once: another thread may start it over meanwhile.
+        known = {k: found for k in keys if (found := self._memo.get(k)) is not None}
+        todo = {k: case for k, case in zip(keys, cases, strict=True) if k not in known}
+        if todo:
+            judged = self._judge_many(list(todo.values()))
+            fresh = {
+                key: [_moved(f, iri, ANY_REQUEST) for f in found]
+                for key, (_, _, iri), found in zip(todo, todo.values(), judged, strict=True)
+            }
+            if len(self._memo) + len(fresh) > MEMO_SIZE:
+                self._memo.clear()
+            self._memo.update(fresh)
+            known.update(fresh)
+        return [[_moved(f, ANY_REQUEST, iri) for f in known[k]]
+                for k, (_, _, iri) in zip(keys, cases, strict=True)]  # fmt: skip
+
+    def _judge_many(self, cases: Sequence[Case]) -> list[list[Finding]]:
+        """Each request's findings from the engine: one run over all of them when ``batchable``.
 
         Most of a check is fixed cost: over the corpus, one run took ~0.19 ms per request for 8
         requests and ~0.14 ms for 32, against ~0.6 ms for a request alone. A finding about
         anything but one of the requests (say, a shared context node) cannot be told apart per
         request, so then each is judged alone."""
         if len(cases) < 2 or not self.batchable:
-            return [self.check(*case) for case in cases]
+            return [self.alone(*case) for case in cases]
         found = self.engine.check(self.context + "".join(self.data(*case) for case in cases))
         by_focus: dict[str, list[Finding]] = {iri: [] for _, _, iri in cases}
         for finding in found:
             if finding.focus not in by_focus:
-                return [self.check(*case) for case in cases]
+                return [self.alone(*case) for case in cases]
             by_focus[finding.focus].append(finding)
         return [by_focus[iri] for _, _, iri in cases]
+
+
+def _moved(finding: Finding, old: str, new: str) -> Finding:
+    """The finding with the request's IRI ``old`` replaced by ``new`` wherever it occurs: as
+    focus, as value, or inside a value (an unlisted drug is named after its request)."""
+    if old not in finding.focus and (finding.value is None or old not in finding.value):
+        return finding
+    value = None if finding.value is None else finding.value.replace(old, new)
+    return replace(finding, focus=finding.focus.replace(old, new), value=value)
 
 
 def verdict(findings: list[Finding]) -> Verdict:

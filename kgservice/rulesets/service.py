@@ -46,7 +46,7 @@ class RuleSetCache:
     _loaded: dict[str, RedLines] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        _vet_batching(self.default)
+        _vetted(self.default)
 
     async def for_decision(self, tx: Any) -> RedLines:
         return await self.resolve(tx, await repo.active_hash(tx))
@@ -59,18 +59,25 @@ class RuleSetCache:
             found = await repo.get(tx, active)
             if found is None:
                 return self.default
-            self._loaded[active] = _vet_batching(RedLines(rules=found[1]))
+            self._loaded[active] = _vetted(RedLines(rules=found[1]))
         return self._loaded[active]
 
 
-def _vet_batching(redlines: RedLines) -> RedLines:
-    """Let concurrent decisions be judged together, if that changes nothing for these rules."""
+def _vetted(redlines: RedLines) -> RedLines:
+    """Let concurrent decisions be judged together, and findings be remembered, where either
+    changes nothing for these rules."""
     try:
         redlines.batchable = corpus.batches_like_singles(redlines)
     except Exception:  # a rule the engine fails on: each request is judged (and fails) alone
         log.warning("rule set %s: not batched, the batching check failed", redlines.rule_set,
                     exc_info=True)  # fmt: skip
         redlines.batchable = False
+    try:
+        redlines.repeatable = corpus.findings_repeat(redlines)
+    except Exception:
+        log.warning("rule set %s: findings not remembered, the check failed", redlines.rule_set,
+                    exc_info=True)  # fmt: skip
+        redlines.repeatable = False
     return redlines
 
 
