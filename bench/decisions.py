@@ -1,5 +1,5 @@
-"""Decision benchmark: red-line checks in-process (fast path and plain pySHACL) and over HTTP
-with the ledger, at a fixed offered rate.
+"""Decision benchmark: red-line checks in-process (fast path, plain pySHACL, remembered findings)
+and over HTTP with the ledger, at a fixed offered rate.
 
 Run with `make bench` (test Neo4j instance, wiped; starts the service on 127.0.0.1:8077) or
 `python -m bench.decisions --rate 200 --seconds 10`.
@@ -41,15 +41,21 @@ def percentiles(ms: list[float]) -> tuple[float, float]:
     return statistics.median(ms), q[98]
 
 
-def in_process(engine: Engine, n: int) -> list[float]:
+def in_process(engine: Engine, n: int, remembered: bool = False) -> list[float]:
+    """Milliseconds per check of ``n`` generated requests, each judged by the engine; or, with
+    ``remembered``, the same requests again under new IRIs with their findings remembered (as
+    the service does once a rule set is vetted: ``RedLines.repeatable``)."""
     redlines = RedLines(engine=engine)
-    items = generate(n, seed=7)
+    cases = [(DecisionIn.model_validate(item["request"]), facts_of(item["facts"]))
+             for item in generate(n, seed=7)]  # fmt: skip
+    if remembered:
+        redlines.repeatable = True
+        for k, (request, facts) in enumerate(cases):
+            redlines.check(request, facts, f"{IRI}/earlier/{k}")
     out = []
-    for item in items:
-        request = DecisionIn.model_validate(item["request"])
-        facts = facts_of(item["facts"])
+    for k, (request, facts) in enumerate(cases):
         start = time.perf_counter()
-        redlines.check(request, facts, IRI)
+        redlines.check(request, facts, f"{IRI}/{k}")
         out.append((time.perf_counter() - start) * 1000)
     return out
 
@@ -151,6 +157,8 @@ def main() -> None:
     print(
         f"in-process, pySHACL:     p50 {r50:6.2f} ms  p99 {r99:6.2f} ms  (ratio {r50 / p50:.0f}x)"
     )
+    m50, m99 = percentiles(in_process(Engine.shifty, 2000, remembered=True))
+    print(f"in-process, remembered: p50 {m50:6.2f} ms  p99 {m99:6.2f} ms  (same requests again)")
     key = asyncio.run(prepare(args.history))
     server = subprocess.Popen(  # noqa: S603 - our own service on loopback
         [sys.executable, "-m", "kgservice.cli", "serve", "--port", str(PORT),
