@@ -69,19 +69,15 @@ async def write_then_lock_head(
     ``$id`` is the head's; the statement's own parameters must not use that name."""
     if "id" in params:
         raise ValueError("the parameter name 'id' is the ledger head's")
-    query = f"{statement}\nWITH count(*) AS written\n{LOCK_AND_READ_HEAD}"
-    record = await (await tx.run(query, params, id=HEAD_ID)).single()
-    if record is None:
-        raise LookupError("the ledger head is missing: the schema was not initialised")
-    return dict(record)
+    return await _head(tx, f"{statement}\nWITH count(*) AS written\n{LOCK_AND_READ_HEAD}", params)
 
 
 async def read_head(tx: Runner) -> dict[str, Any]:
     return await _head(tx, READ_HEAD)
 
 
-async def _head(tx: Runner, query: str) -> dict[str, Any]:
-    record = await (await tx.run(query, id=HEAD_ID)).single()
+async def _head(tx: Runner, query: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    record = await (await tx.run(query, params, id=HEAD_ID)).single()
     if record is None:
         raise LookupError("the ledger head is missing: the schema was not initialised")
     return dict(record)

@@ -80,6 +80,11 @@ def checkpoint_from_row(row: dict[str, Any], origin: str, size: int) -> Checkpoi
     )
 
 
+def _tree_state(head: dict[str, Any]) -> tuple[int, list[bytes]]:
+    """Size and frontier of the tree, from the head as read under its lock."""
+    return int(head["size"]), [bytes.fromhex(h) for h in head["frontier"] or []]
+
+
 class Ledger:
     def __init__(self, signer: Signer) -> None:
         self.signer = signer
@@ -99,8 +104,7 @@ class Ledger:
         For a hot path that writes its own nodes and then appends (decisions): the ``append``
         that follows in ``tx`` needs no statement of its own to lock and read the head. The
         lock is taken after the statement's writes, as a separate lock query would be."""
-        head = await repo.write_then_lock_head(tx, statement, params)
-        self._held[tx] = (int(head["size"]), [bytes.fromhex(h) for h in head["frontier"] or []])
+        self._held[tx] = _tree_state(await repo.write_then_lock_head(tx, statement, params))
 
     async def append(self, tx: AsyncManagedTransaction, events: Sequence[Event]) -> list[Receipt]:
         """Append events in order inside ``tx``; return one receipt per event."""
@@ -108,11 +112,8 @@ class Ledger:
             return []
         held = self._held.get(tx)
         if held is None:
-            head = await repo.lock_and_read_head(tx)
-            size = int(head["size"])
-            frontier = [bytes.fromhex(h) for h in head["frontier"] or []]
-        else:
-            size, frontier = held
+            held = _tree_state(await repo.lock_and_read_head(tx))
+        size, frontier = held
         time = utc_now()  # taken under the lock, so times follow sequence numbers
         rows: list[dict[str, Any]] = []
         receipts: list[Receipt] = []
