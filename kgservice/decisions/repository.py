@@ -9,7 +9,7 @@ from neo4j import AsyncManagedTransaction
 from kgservice.consents.repository import IN_FORCE_AND_COVERS as CONSENT_COVERS
 from kgservice.grants.repository import IN_FORCE_AND_COVERS as GRANT_COVERS
 
-# Run by the ledger, which locks its head at the end of the same statement (decide_many).
+# Run by the ledger ahead of the decisions' entries, in the same statement (decide_many).
 CREATE_MANY = """
 UNWIND $rows AS r
 CREATE (d:Decision {id: r.id, kind: r.kind, holder: r.holder, requester: r.requester,

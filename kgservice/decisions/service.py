@@ -206,14 +206,15 @@ async def decide_many(
               in zip(valid, findings, strict=True)]  # fmt: skip
     answers: list[DecisionOut] = []
     if judged:
-        # The ledger head's lock, held until commit, is taken last, at the end of the statement
-        # that writes the decisions: other writers wait as little as possible, and the append
-        # below needs no round trip of its own to lock and read the head.
-        await ledger.write_then_lock(tx, repo.CREATE_MANY, {"rows": [j.row for j in judged]})
+        # The decisions are written in the append's round trip, ahead of it: the ledger head's
+        # lock, held until commit, is taken last, so other writers wait as little as possible.
+        rows = [j.row for j in judged]
+        receipts = await ledger.append(
+            tx, [e for j in judged for e in j.events], before=(repo.CREATE_MANY, {"rows": rows})
+        )
         opened = [j.review for j in judged if j.review is not None]
         if opened:
             await reviews.create_many(tx, opened)
-        receipts = await ledger.append(tx, [e for j in judged for e in j.events])
         first = 0
         for j in judged:
             # A decision's receipt is that of its first entry ("decision.made").

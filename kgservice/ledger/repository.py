@@ -15,30 +15,43 @@ from kgservice.graph.database import Runner
 
 HEAD_ID = "main"
 
-# Writing the head first takes its write lock; every append queues here, so sequence numbers
-# are assigned one transaction at a time. The head is then matched again, after the aggregation
-# has finished the write, so its state is read under the lock: the latest committed one. One
-# round trip instead of two (a lock statement, then a read).
-LOCK_AND_READ_HEAD = """
-MATCH (h:LedgerHead {id: $id})
+# One round trip per append. Writing the head first takes its write lock; every append queues
+# here, so sequence numbers are assigned one transaction at a time. The head is then matched
+# again, after the aggregation has finished the write, so its state is read under the lock: the
+# latest committed one. The caller sends entries built on the state it expects the head to be in
+# (``at_size``, ``at_root``); they and the new head state are written only if the head is in
+# that state, and the head as read under the lock is returned either way. Parameters are one
+# map, ``$ledger``, so a statement run before this one keeps its own names.
+LOCK_AND_APPEND_AT = """
+MATCH (h:LedgerHead {id: $ledger.id})
 SET h.lock_count = coalesce(h.lock_count, 0) + 1
 WITH count(h) AS locked
-MATCH (h:LedgerHead {id: $id})
-RETURN h.size AS size, h.frontier AS frontier
+MATCH (h:LedgerHead {id: $ledger.id})
+WITH h, coalesce(h.size = $ledger.at_size AND h.root = $ledger.at_root, false) AS at
+CALL {
+  WITH h, at
+  WITH h WHERE at
+  UNWIND $ledger.rows AS row
+  CREATE (e:LedgerEntry)
+  SET e = row
+  WITH h, count(e) AS appended
+  SET h += $ledger.head
+}
+RETURN at AS appended, h.size AS size, h.frontier AS frontier, h.root AS root
 """
 READ_HEAD = (
     "MATCH (h:LedgerHead {id: $id}) "
     "RETURN h.size AS size, h.frontier AS frontier, h.root AS root, h.time AS time, "
     "h.key_id AS key_id, h.signature AS signature"
 )
+# Entries built on the head as read under its lock, which this transaction holds.
 APPEND = """
 UNWIND $rows AS row
 CREATE (e:LedgerEntry)
 SET e = row
 WITH count(e) AS appended
 MATCH (h:LedgerHead {id: $id})
-SET h.size = $size, h.frontier = $frontier, h.root = $root, h.time = $time,
-    h.key_id = $key_id, h.signature = $signature
+SET h += $head
 """
 GET_ENTRY = "MATCH (e:LedgerEntry {seq: $seq}) RETURN e {.*} AS entry"
 # One round trip for the two reads every inclusion proof starts with.
@@ -57,27 +70,34 @@ ENTRIES_FROM = (
 )
 
 
-async def lock_and_read_head(tx: AsyncManagedTransaction) -> dict[str, Any]:
-    return await _head(tx, LOCK_AND_READ_HEAD)
-
-
-async def write_then_lock_head(
-    tx: AsyncManagedTransaction, statement: str, params: dict[str, Any]
+async def lock_and_append_at(
+    tx: AsyncManagedTransaction,
+    at: tuple[int, str | None],
+    rows: list[dict[str, Any]],
+    head: dict[str, Any],
+    before: tuple[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Run a write ``statement`` (no RETURN) and then lock and read the head, in one statement.
+    """Lock the head and append ``rows`` if it is at ``at`` (size, root hex); one round trip.
 
-    ``$id`` is the head's; the statement's own parameters must not use that name."""
-    if "id" in params:
-        raise ValueError("the parameter name 'id' is the ledger head's")
-    return await _head(tx, f"{statement}\nWITH count(*) AS written\n{LOCK_AND_READ_HEAD}", params)
+    ``before``: a write statement (no RETURN) and its parameters, run first in the same
+    statement, so the head's lock is still taken after its writes. Returns ``appended`` and the
+    head's ``size`` and ``frontier`` as read under the lock."""
+    ledger = {"id": HEAD_ID, "at_size": at[0], "at_root": at[1], "rows": rows, "head": head}
+    if before is None:
+        return await _head(tx, LOCK_AND_APPEND_AT, {"ledger": ledger})
+    statement, params = before
+    if "ledger" in params:
+        raise ValueError("the parameter name 'ledger' is the ledger's")
+    query = f"{statement}\nWITH count(*) AS written\n{LOCK_AND_APPEND_AT}"
+    return await _head(tx, query, {**params, "ledger": ledger})
 
 
 async def read_head(tx: Runner) -> dict[str, Any]:
-    return await _head(tx, READ_HEAD)
+    return await _head(tx, READ_HEAD, {"id": HEAD_ID})
 
 
-async def _head(tx: Runner, query: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    record = await (await tx.run(query, params, id=HEAD_ID)).single()
+async def _head(tx: Runner, query: str, params: dict[str, Any]) -> dict[str, Any]:
+    record = await (await tx.run(query, params)).single()
     if record is None:
         raise LookupError("the ledger head is missing: the schema was not initialised")
     return dict(record)
@@ -86,7 +106,7 @@ async def _head(tx: Runner, query: str, params: dict[str, Any] | None = None) ->
 async def write_entries(
     tx: AsyncManagedTransaction, rows: list[dict[str, Any]], head: dict[str, Any]
 ) -> None:
-    await tx.run(APPEND, rows=rows, id=HEAD_ID, **head)
+    await tx.run(APPEND, rows=rows, id=HEAD_ID, head=head)
 
 
 async def get_entry(tx: Runner, seq: int) -> dict[str, Any] | None:

@@ -80,9 +80,29 @@ def checkpoint_from_row(row: dict[str, Any], origin: str, size: int) -> Checkpoi
     )
 
 
-def _tree_state(head: dict[str, Any]) -> tuple[int, list[bytes]]:
-    """Size and frontier of the tree, from the head as read under its lock."""
-    return int(head["size"]), [bytes.fromhex(h) for h in head["frontier"] or []]
+@dataclass(frozen=True, slots=True)
+class _State:
+    """The tree as the head describes it."""
+
+    size: int
+    frontier: list[bytes]
+    root: str | None  # hex; None for the empty tree
+
+
+def _tree_state(head: dict[str, Any]) -> _State:
+    """The tree state, from the head as read under its lock."""
+    frontier = [bytes.fromhex(h) for h in head["frontier"] or []]
+    return _State(int(head["size"]), frontier, head["root"])
+
+
+@dataclass(frozen=True, slots=True)
+class _Built:
+    """Entries built on one state of the tree, ready to write."""
+
+    rows: list[dict[str, Any]]
+    head: dict[str, Any]  # the head's new properties
+    receipts: list[Receipt]
+    state: _State  # after them
 
 
 class Ledger:
@@ -90,31 +110,49 @@ class Ledger:
         self.signer = signer
         # The tree state each open transaction left on the head it has locked. Once a
         # transaction holds the head's lock nobody else can move the head until it ends, so a
-        # second append in the same transaction needs neither the lock nor the read again.
+        # second append in the same transaction builds on it with certainty.
         # Weak keys: the entry goes with the transaction, committed or rolled back; a retry is
         # a new transaction object.
-        self._held: weakref.WeakKeyDictionary[AsyncManagedTransaction, tuple[int, list[bytes]]]
+        self._held: weakref.WeakKeyDictionary[AsyncManagedTransaction, _State]
         self._held = weakref.WeakKeyDictionary()
+        # The state this service's latest append left the head in. The next append is built on
+        # it and sent with the lock in one round trip. It is a guess (that transaction may have
+        # rolled back, another process may have appended since): the head is compared under its
+        # lock, and a wrong guess costs a second round trip, never a wrong entry.
+        self._last: _State | None = None
 
-    async def write_then_lock(
-        self, tx: AsyncManagedTransaction, statement: str, params: dict[str, Any]
-    ) -> None:
-        """Run a write ``statement`` and take the head's lock in the same round trip.
+    async def append(
+        self, tx: AsyncManagedTransaction, events: Sequence[Event],
+        before: tuple[str, dict[str, Any]] | None = None,
+    ) -> list[Receipt]:  # fmt: skip
+        """Append events in order inside ``tx``; return one receipt per event.
 
-        For a hot path that writes its own nodes and then appends (decisions): the ``append``
-        that follows in ``tx`` needs no statement of its own to lock and read the head. The
-        lock is taken after the statement's writes, as a separate lock query would be."""
-        self._held[tx] = _tree_state(await repo.write_then_lock_head(tx, statement, params))
-
-    async def append(self, tx: AsyncManagedTransaction, events: Sequence[Event]) -> list[Receipt]:
-        """Append events in order inside ``tx``; return one receipt per event."""
+        ``before``: a write statement of the caller's (no RETURN) and its parameters, sent in
+        the same round trip ahead of the append: a hot path (decisions) writes its nodes and
+        appends at once. The head's lock is taken after that statement's writes."""
         if not events:
+            if before is not None:
+                await tx.run(*before)
             return []
-        held = self._held.get(tx)
-        if held is None:
-            held = _tree_state(await repo.lock_and_read_head(tx))
-        size, frontier = held
-        time = utc_now()  # taken under the lock, so times follow sequence numbers
+        guess = self._held.get(tx) or self._last
+        # Times follow sequence numbers. A guess is right only if the latest entry was built by
+        # this service before this call, so the time taken now is no earlier than its time.
+        built = None if guess is None else self._build(guess, events)
+        head = await repo.lock_and_append_at(
+            tx, (guess.size, guess.root) if guess is not None else (0, None),
+            built.rows if built is not None else [], built.head if built is not None else {},
+            before,
+        )  # fmt: skip
+        if built is None or not head["appended"]:
+            # Build on the head as read under the lock, taking the time now that it is held.
+            built = self._build(_tree_state(head), events)
+            await repo.write_entries(tx, built.rows, built.head)
+        self._held[tx] = self._last = built.state
+        return built.receipts
+
+    def _build(self, state: _State, events: Sequence[Event]) -> _Built:
+        size, frontier = state.size, state.frontier
+        time = utc_now()
         rows: list[dict[str, Any]] = []
         receipts: list[Receipt] = []
         for offset, event in enumerate(events):
@@ -135,9 +173,7 @@ class Ledger:
             "key_id": last.key_id,
             "signature": rows[-1]["signature"],
         }
-        await repo.write_entries(tx, rows, head)
-        self._held[tx] = (last.size, frontier)
-        return receipts
+        return _Built(rows, head, receipts, _State(last.size, frontier, head["root"]))
 
     @staticmethod
     def _row(entry: Entry, done: tree.Appended, signed: Checkpoint) -> dict[str, Any]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from functools import partial
+from typing import Any, cast
 
 import httpx
 import pytest
-from neo4j import AsyncManagedTransaction
+from neo4j import AsyncManagedTransaction, AsyncResult
 
 from kgservice.graph.database import Graph
 from kgservice.ledger import merkle
@@ -54,7 +56,10 @@ async def test_a_failed_unit_of_work_leaves_no_entry(graph: Graph, ledger: Ledge
     head = await graph.read(repo.read_head)
     assert head["size"] == 5
     assert await graph.read(repo.get_entry, 5) is None
+    # The ledger had built on the rolled-back state: the head, compared under its lock, says
+    # otherwise, and the entry is built again on the committed one.
     assert [r.seq for r in await graph.write(ledger.append, [event(6)])] == [5]
+    assert (await verify(graph, ledger.signer)).ok
 
 
 async def test_every_entry_proves_against_the_api_checkpoint(
@@ -130,3 +135,54 @@ async def test_eight_concurrent_writers_get_unique_gapless_numbers(
     report = await verify(graph, ledger.signer)
     assert report.ok, report.problems
     assert report.size == 8 * per_writer
+
+
+class CountingTx:
+    """A transaction that counts the statements sent through it (one round trip each)."""
+
+    def __init__(self, tx: AsyncManagedTransaction) -> None:
+        self.tx = tx
+        self.statements = 0
+
+    async def run(self, query: str, parameters: dict[str, Any] | None = None,
+                  **kwargs: Any) -> AsyncResult:  # fmt: skip
+        self.statements += 1
+        return await self.tx.run(query, parameters, **kwargs)
+
+
+async def append_counting(ledger: Ledger, tx: AsyncManagedTransaction, n: int) -> int:
+    counting = CountingTx(tx)
+    await ledger.append(cast(AsyncManagedTransaction, counting), [event(n)])
+    return counting.statements
+
+
+async def test_an_append_after_this_services_own_takes_one_round_trip(
+    graph: Graph, ledger: Ledger
+) -> None:
+    await fill(graph, ledger, 2)
+    assert await graph.write(partial(append_counting, ledger), 2) == 1
+    assert await graph.write(partial(append_counting, ledger), 3) == 1
+
+
+async def test_two_services_appending_in_turn_build_on_the_committed_head(
+    graph: Graph, ledger: Ledger
+) -> None:
+    """Two processes of the service (two ``Ledger`` objects, one key): each one's guess of the
+    head is wrong whenever the other appended last, and then costs a second round trip."""
+    other = Ledger(ledger.signer)
+    await fill(graph, ledger, 1)
+    counts = []
+    for i in range(1, 9):
+        writer = other if i % 2 else ledger
+        counts.append(await graph.write(partial(append_counting, writer), i))
+    assert counts == [2] * 8  # the other service had appended last every time
+    assert await graph.write(partial(append_counting, ledger), 9) == 1  # it appended last
+
+    both = await asyncio.gather(*(graph.write(w.append, [event(100 + i)])
+                                  for i in range(20) for w in (ledger, other)))  # fmt: skip
+    assert sorted(r.seq for (r,) in both) == list(range(10, 50))
+    report = await verify(graph, ledger.signer)
+    assert report.ok, report.problems
+    rows = await graph.read(repo.entries_from, 0, 100)
+    times = [row["time"] for row in sorted(rows, key=lambda row: row["seq"])]
+    assert times == sorted(times)  # times follow sequence numbers
