@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, cast
 
 from fastapi import Depends, Request
 
+from kgservice.auth.seen import SeenKeys
 from kgservice.graph.database import Graph
 from kgservice.graph.grouping import Batcher
 from kgservice.graph.schema import ensure_schema
@@ -36,6 +37,8 @@ class Runtime:
     rulesets: RuleSetCache
     decisions: Batcher[Ask, DecisionOut]  # concurrent decisions share a transaction
     principals: Batcher[str, Principal | None]  # concurrent requests' keys, one lookup
+    # Keys seen valid, for endpoints that confirm the principal in their own transaction.
+    seen_keys: SeenKeys = field(default_factory=SeenKeys)
     schema_ready: bool = False
     # Background jobs (federated training) of this process, referenced until they finish.
     background: set[asyncio.Task[None]] = field(default_factory=set)

@@ -1,6 +1,7 @@
 """The one place where callers are authenticated and their role and institution scope checked.
 
-Endpoints declare ``Depends(Allow(Role.x, ...))``; anything needing institution scope calls
+Endpoints declare ``Depends(Allow(Role.x, ...))`` (or ``AllowRechecked`` when their unit of
+work confirms the principal is still active); anything needing institution scope calls
 ``check_scope``. Keeping both here means a reviewer reads one file to know who can do what.
 """
 
@@ -28,12 +29,30 @@ async def authenticate(request: Request, runtime: RuntimeDep, _: GraphDep) -> Pr
     key = _presented_key(request)
     if key is None:
         raise NotAuthenticated("send an API key: 'Authorization: Bearer <key>' or 'X-API-Key'")
-    # Looked up at every request, never cached, so a revoked key stops working at once. The
+    # Looked up at every request, never cached, so a revoked key stops working at once (the one
+    # exception, ``AllowRechecked``, confirms the principal in the endpoint's transaction). The
     # keys of concurrent requests are looked up together, in one auto-commit query
     # (kgservice/graph/grouping.py): under a burst, one query instead of one connection each.
     principal = await runtime.principals.submit(key)
     if principal is None:
         raise NotAuthenticated("the API key is not valid or was revoked")
+    return principal
+
+
+async def authenticate_rechecked(
+    request: Request, runtime: RuntimeDep, graph: GraphDep
+) -> Principal:
+    """``authenticate``, without the lookup for a key that authenticated before: for endpoints
+    whose unit of work confirms the principal is active in its own transaction (kgservice/auth/
+    seen.py). Saves a round trip and ~0.5 ms of CPU per decision (bench/decisions.py)."""
+    key = _presented_key(request)
+    if key is None:
+        return await authenticate(request, runtime, graph)  # which says what to send
+    seen = runtime.seen_keys.get(key)
+    if seen is not None:
+        return seen
+    principal = await authenticate(request, runtime, graph)
+    runtime.seen_keys.remember(key, principal)
     return principal
 
 
@@ -44,10 +63,24 @@ class Allow:
         self.roles = frozenset(roles) or ALL_ROLES
 
     async def __call__(self, principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        return self.check_role(principal)
+
+    def check_role(self, principal: Principal) -> Principal:
         if principal.role not in self.roles:
             allowed = ", ".join(sorted(self.roles))
             raise Forbidden(f"role '{principal.role}' may not do this (allowed: {allowed})")
         return principal
+
+
+class AllowRechecked(Allow):
+    """``Allow`` for an endpoint whose unit of work refuses, in its own transaction, a principal
+    that is no longer active (401, nothing written): decisions (``principal_active`` in
+    kgservice/decisions/repository.py). The role check is the same."""
+
+    async def __call__(
+        self, principal: Annotated[Principal, Depends(authenticate_rechecked)]
+    ) -> Principal:
+        return self.check_role(principal)
 
 
 def in_scope(principal: Principal, institution: str | None) -> bool:

@@ -11,7 +11,7 @@ from kgservice.auth.access import Allow
 from kgservice.auth.models import Principal
 from kgservice.auth.roles import Role
 from kgservice.auth.schemas import PrincipalCreated, PrincipalIn, PrincipalRevoked
-from kgservice.deps import GraphDep, LedgerDep
+from kgservice.deps import GraphDep, LedgerDep, RuntimeDep
 from kgservice.errors import AUTH_ERRORS, NotFound, Unprocessable, responses
 from kgservice.ledger.schemas import ReceiptOut
 
@@ -45,8 +45,11 @@ async def list_principals(_: Admin, graph: GraphDep) -> list[Principal]:
 
 @router.delete("/principals/{principal_id}", responses=responses(*AUTH_ERRORS, NotFound))
 async def revoke(
-    principal_id: str, admin: Admin, graph: GraphDep, ledger: LedgerDep
+    principal_id: str, admin: Admin, graph: GraphDep, ledger: LedgerDep, runtime: RuntimeDep
 ) -> PrincipalRevoked:
     """Revoke a principal's key at once (ledgered)."""
     principal, receipt = await graph.write(service.revoke_principal, ledger, admin.id, principal_id)
+    # Endpoints that remember keys check the principal in their own transaction anyway (and
+    # other processes' memories are not reached from here); this only spares the check.
+    runtime.seen_keys.forget(principal.id)
     return PrincipalRevoked(principal=principal, receipt=ReceiptOut.of(receipt))

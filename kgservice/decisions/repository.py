@@ -21,17 +21,23 @@ MATCH (i:Institution {id: r.holder})
 CREATE (d)-[:CONCERNS]->(i)
 """
 # Everything a batch of decisions is judged on, in one round trip: the active rule set and, per
-# request ``q``, whether its holder is registered, consent coverage per patient, and whether a
-# use or operation right covers it. Each part asks the same question as its own module's query
-# (the conditions are shared). A decision used to spend five round trips here, and round trips
-# inside the shared write transaction are what limits decisions per second
-# (bench/decisions.py).
+# request ``q``, whether the asking principal is still active (the endpoint authenticates a key
+# seen before without a lookup: kgservice/auth/seen.py), whether its holder is registered,
+# consent coverage per patient, and whether a use or operation right covers it. Each part asks
+# the same question as its own module's query (the conditions are shared). A decision used to
+# spend five round trips here, and round trips inside the shared write transaction are what
+# limits decisions per second (bench/decisions.py).
 LOOKUP = f"""
 CALL {{
   OPTIONAL MATCH (r:RuleSet {{status: 'active'}})
   RETURN r.hash AS active LIMIT 1
 }}
 UNWIND $asks AS q
+CALL {{
+  WITH q
+  OPTIONAL MATCH (p:Principal {{id: q.principal}})
+  RETURN p IS NOT NULL AND p.revoked IS NULL AS principal_active LIMIT 1
+}}
 CALL {{
   WITH q
   OPTIONAL MATCH (i:Institution {{id: q.holder}})
@@ -58,16 +64,16 @@ CALL {{
     AND g.product = q.product
   RETURN count(g) > 0 AS operation
 }}
-RETURN active, q.n AS n, known, coverage, use, operation
+RETURN active, q.n AS n, principal_active, known, coverage, use, operation
 """
 
 
 async def lookup(
     tx: AsyncManagedTransaction, asks: list[dict[str, Any]], now: str
 ) -> tuple[str | None, list[dict[str, Any]]]:
-    """The active rule-set hash (or None) and, for each of ``asks`` (holder, patients, purpose,
-    categories, level, grantee, product) in order: ``known``, ``coverage`` (one row per patient,
-    sorted by patient), ``use`` and ``operation`` (bool)."""
+    """The active rule-set hash (or None) and, for each of ``asks`` (principal, holder, patients,
+    purpose, categories, level, grantee, product) in order: ``principal_active``, ``known``,
+    ``coverage`` (one row per patient, sorted by patient), ``use`` and ``operation`` (bool)."""
     numbered = [dict(ask, n=n) for n, ask in enumerate(asks)]
     result = await tx.run(LOOKUP, asks=numbered, now=now)
     rows = sorted([dict(r) async for r in result], key=lambda row: row["n"])

@@ -15,7 +15,7 @@ from kgservice.auth.models import Principal
 from kgservice.decisions import repository as repo
 from kgservice.decisions.rules import OBLIGATIONS, Facts, obligations, user_of, verdict
 from kgservice.decisions.schemas import DecisionIn, DecisionOut, Kind, Reason, Verdict
-from kgservice.errors import ShieldError, Unprocessable
+from kgservice.errors import NotAuthenticated, ShieldError, Unprocessable
 from kgservice.ledger.canonical import Event, payload_digest, utc_now
 from kgservice.ledger.schemas import ReceiptOut
 from kgservice.ledger.service import Ledger
@@ -47,7 +47,7 @@ def _lookup_params(ask: Ask) -> dict[str, object]:
     purpose = request.purpose.value if request.purpose is not None else None
     # Consent matters only for a stated purpose; prescriptions are judged on their facts.
     consent_applies = purpose is not None and request.kind is not Kind.prescription
-    return {"holder": request.holder,
+    return {"principal": ask.principal.id, "holder": request.holder,
             "patients": sorted(set(request.patients)) if consent_applies else [],
             "purpose": purpose if request.kind is not Kind.prescription else None,
             "categories": [c.value for c in request.categories], "level": request.max_level,
@@ -68,13 +68,24 @@ def _facts(ask: Ask, found: dict[str, Any]) -> Facts:
                  found["use"], found["operation"])  # fmt: skip
 
 
+def _refusal(ask: Ask, row: dict[str, Any]) -> ShieldError | None:
+    """Why a request is refused before it is judged (nothing of it is written), or None."""
+    if not row["principal_active"]:
+        # Revoked since its key was last seen (kgservice/auth/seen.py): as authentication says.
+        return NotAuthenticated("the API key is not valid or was revoked")
+    if not row["known"]:
+        return Unprocessable(f"holder '{ask.request.holder}' is not a registered institution")
+    return None
+
+
 async def lookup(
     tx: AsyncManagedTransaction, asks: list[Ask], now: str
-) -> tuple[str | None, list[tuple[bool, Facts]]]:
-    """The active rule-set hash and, per request, whether its holder is registered and the
-    facts it is judged on: one query for the lot."""
+) -> tuple[str | None, list[tuple[ShieldError | None, Facts]]]:
+    """The active rule-set hash and, per request, why it is refused before it is judged (or
+    None) and the facts it is judged on: one query for the lot."""
     active, rows = await repo.lookup(tx, [_lookup_params(a) for a in asks], now)
-    return active, [(row["known"], _facts(ask, row)) for ask, row in zip(asks, rows, strict=True)]
+    return active, [(_refusal(ask, row), _facts(ask, row))
+                    for ask, row in zip(asks, rows, strict=True)]  # fmt: skip
 
 
 def _offending(f: Finding, request: DecisionIn, facts: Facts) -> list[str]:
@@ -192,13 +203,15 @@ async def decide_many(
     """Decide requests together in ``tx``: one lookup, one red-line run (when the rule set
     allows), one write of the decisions and review items, one ledger append.
 
-    A request whose holder is not registered gets its 422 and nothing of it is written; the
-    others are decided as if they had come alone (tests/integration/test_grouping.py)."""
+    A request whose principal was revoked gets its 401, one whose holder is not registered its
+    422, and nothing of either is written; the others are decided as if they had come alone
+    (tests/integration/test_grouping.py)."""
     now = utc_now()
     active, looked_up = await lookup(tx, asks, now)
     redlines = await rulesets.resolve(tx, active)
     valid = [(ask, facts, "dec_" + secrets.token_hex(8))
-             for ask, (known, facts) in zip(asks, looked_up, strict=True) if known]  # fmt: skip
+             for ask, (refused, facts) in zip(asks, looked_up, strict=True)
+             if refused is None]  # fmt: skip
     findings = redlines.check_many([(ask.request, facts, ID_BASE + decision_id)
                                     for ask, facts, decision_id in valid])  # fmt: skip
     judged = [_judge(ask, facts, found, redlines.rule_set, decision_id, now)
@@ -221,11 +234,7 @@ async def decide_many(
             answers.append(DecisionOut(**j.answer, ledger=ReceiptOut.of(receipts[first])))
             first += len(j.events)
     decided = iter(answers)
-    return [
-        next(decided) if known else
-        Unprocessable(f"holder '{ask.request.holder}' is not a registered institution")
-        for ask, (known, _) in zip(asks, looked_up, strict=True)
-    ]  # fmt: skip
+    return [next(decided) if refused is None else refused for refused, _ in looked_up]
 
 
 async def decide(

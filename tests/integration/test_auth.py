@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 
 from kgservice.auth.roles import Role
 from kgservice.demo import PRINCIPALS
+from kgservice.graph.database import Graph
 from kgservice.settings import REPO_ROOT
 from tests.integration.conftest import bearer
 
@@ -267,6 +268,45 @@ async def test_revoked_key_stops_working_at_once(
     assert (await client.delete(f"/v1/principals/{pid}", headers=admin)).status_code == 200
     assert (await client.get("/v1/whoami", headers=bearer(key))).status_code == 401
     assert (await client.delete(f"/v1/principals/{pid}", headers=admin)).status_code == 404
+
+
+ACCESS = {"kind": "access", "purpose": "treatment", "legal_basis": "contract",
+          "holder": "hosp-a", "categories": ["health_status"], "max_level": 3}  # fmt: skip
+
+
+async def _decision_count(graph: Graph) -> int:
+    async with graph.driver.session() as s:
+        record = await (await s.run("MATCH (d:Decision) RETURN count(d) AS n")).single()
+    return int(record["n"]) if record is not None else 0
+
+
+@pytest.mark.parametrize("how", ["endpoint", "another process"])
+async def test_a_revoked_key_decides_nothing_though_seen_before(
+    client: httpx.AsyncClient, keys: dict[str, str], graph: Graph, how: str
+) -> None:
+    """Decisions authenticate a key seen before without looking it up (kgservice/auth/seen.py);
+    the decision's own transaction refuses a revoked principal, including one revoked by
+    another process of the service, whose revocation this process never saw."""
+    admin = bearer(keys["demo admin"])
+    created = await client.post(
+        "/v1/principals", json={"name": "t", "role": "requester", "institution": "hosp-a"},
+        headers=admin,
+    )  # fmt: skip
+    key, pid = created.json()["api_key"], created.json()["principal"]["id"]
+    for _ in range(2):  # the second one is authenticated from memory
+        r = await client.post("/v1/decisions", json=ACCESS, headers=bearer(key))
+        assert r.status_code == 200, r.text
+    if how == "endpoint":
+        assert (await client.delete(f"/v1/principals/{pid}", headers=admin)).status_code == 200
+    else:
+        async with graph.driver.session() as s:
+            await s.run("MATCH (p:Principal {id: $id}) SET p.revoked = 'now'", id=pid)
+    before = await _decision_count(graph)
+    for _ in range(2):  # refused in the transaction, then by the lookup
+        r = await client.post("/v1/decisions", json=ACCESS, headers=bearer(key))
+        assert r.status_code == 401, r.text
+        assert r.json()["error"] == "not_authenticated"
+    assert await _decision_count(graph) == before
 
 
 async def test_key_is_shown_once_and_stored_only_as_a_hash(
