@@ -13,7 +13,7 @@ from kgservice.cli.context import settings
 def serve(
     host: Annotated[str, typer.Option(help="bind address")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port")] = 8000,
-    workers: Annotated[int, typer.Option(help="worker processes (the service keeps no state)")] = 1,
+    workers: Annotated[int, typer.Option(help="worker processes (they share only Neo4j)")] = 1,
 ) -> None:
     """Run the Health Shield API."""
     settings()  # fail fast, with a clear message, on bad or placeholder settings
