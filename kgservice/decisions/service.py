@@ -201,7 +201,8 @@ async def decide_many(
     tx: AsyncManagedTransaction, ledger: Ledger, rulesets: RuleSetCache, asks: list[Ask]
 ) -> list[Decided]:
     """Decide requests together in ``tx``: one lookup, one red-line run (when the rule set
-    allows), one write of the decisions and review items, one ledger append.
+    allows), one statement writing the decisions and their ledger entries, one for any review
+    items.
 
     A request whose principal was revoked gets its 401, one whose holder is not registered its
     422, and nothing of either is written; the others are decided as if they had come alone
