@@ -1,8 +1,9 @@
 """Decision benchmark: red-line checks in-process (fast path, plain pySHACL, remembered findings)
 and over HTTP with the ledger, at a fixed offered rate.
 
-Run with `make bench` (test Neo4j instance, wiped; starts the service on 127.0.0.1:8077) or
-`python -m bench.decisions --rate 200 --seconds 10`.
+Run with `make bench` (its own Neo4j instance, on a fresh database; starts the service on
+127.0.0.1:8077) or `python -m bench.decisions --rates 200 --seconds 10` against a scratch server
+(which it wipes).
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 parse → normalise → RDF → grade and validate (SHACL) → protect → one Neo4j transaction with the
 ledger entry. Prints one line per format and batch size, and the share of time spent in checking
-(everything before storage) versus storing. Run with `make bench` (test Neo4j, wiped) or
-`python -m bench.ingest` against a scratch server.
+(everything before storage) versus storing. Run with `make bench` (its own Neo4j instance, fresh
+database) or `python -m bench.ingest` against a scratch server.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Ledger benchmark: appends per second, full verification time, inclusion-proof latency.
 
-Run with `make bench` (uses the test Neo4j instance on port 7688 and wipes it) or
+Run with `make bench` (its own Neo4j instance on port 7689, fresh database) or
 `python -m bench.ledger --entries 100000` against a scratch server named by NEO4J_URI.
 Prints one line per figure; README quotes them with this command.
 """

@@ -3,7 +3,7 @@ truncated Monte Carlo on the same utility and budget), federated against central
 datasets partitioned non-IID, and the wall time of a 3-institution × 5-round Flower job with its
 settlement.
 
-`python -m bench.settlement` (needs the test Neo4j for the job: `make bench` starts it). pyDVL
+`python -m bench.settlement` (needs a Neo4j for the job: `make bench` starts its own). pyDVL
 pins numpy below 2, so it runs from its own environment: set PYDVL_PYTHON to that interpreter
 (e.g. `python3 -m venv /tmp/pydvl && /tmp/pydvl/bin/pip install pydvl "numpy<2" scikit-learn`).
 """
