@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,19 +67,20 @@ class RuleSetCache:
 def _vetted(redlines: RedLines) -> RedLines:
     """Let concurrent decisions be judged together, and findings be remembered, where either
     changes nothing for these rules."""
-    try:
-        redlines.batchable = corpus.batches_like_singles(redlines)
-    except Exception:  # a rule the engine fails on: each request is judged (and fails) alone
-        log.warning("rule set %s: not batched, the batching check failed", redlines.rule_set,
-                    exc_info=True)  # fmt: skip
-        redlines.batchable = False
-    try:
-        redlines.repeatable = corpus.findings_repeat(redlines)
-    except Exception:
-        log.warning("rule set %s: findings not remembered, the check failed", redlines.rule_set,
-                    exc_info=True)  # fmt: skip
-        redlines.repeatable = False
+    redlines.batchable = _holds(corpus.batches_like_singles, redlines, "not batched")
+    redlines.repeatable = _holds(corpus.findings_repeat, redlines, "findings not remembered")
     return redlines
+
+
+def _holds(check: Callable[[RedLines], bool], redlines: RedLines, otherwise: str) -> bool:
+    """The check's answer; False if it fails (a rule the engine fails on: each request is then
+    judged, and fails, alone)."""
+    try:
+        return check(redlines)
+    except Exception:
+        log.warning("rule set %s: %s, the check failed", redlines.rule_set, otherwise,
+                    exc_info=True)  # fmt: skip
+        return False
 
 
 def check_text(text: str) -> RedLines:
