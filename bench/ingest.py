@@ -21,6 +21,7 @@ from ingest.grading import Grader
 from ingest.pipeline import Pipeline
 from ingest.readers.meter import load_mappings
 from ingest.samples import fhir_bundle, json_document, yuwell_xlsx
+from kgservice import heap
 from kgservice.auth.models import Principal
 from kgservice.auth.roles import Role
 from kgservice.graph.database import Graph, create_driver
@@ -88,6 +89,7 @@ async def main(warmup: float) -> None:
         await wipe(graph)
         clinic = InstitutionIn(id="bench-clinic", name="bench", tier=Tier.other)
         await graph.write(institutions.register, ledger, "bench", clinic)
+        heap.settle()  # as the service does once started
         await warm_up(pipeline, graph, ledger, protector, warmup)
         for batch in (100, 1000):
             rounds = 3

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ingest.errors import IngestError
-from ingest.grading import Finding, Grade, Grader
+from ingest.grading import Engine, Finding, Grade, Grader
 from ingest.model import Extracted
 from ingest.normalise import normalise
 from ingest.ocr.engine import OcrEngine, RapidOcr
@@ -74,7 +74,8 @@ def detect_format(content_type: str | None, data: bytes) -> str:
 class Pipeline:
     """Readers and the grader, and two threads to validate a file's parts side by side.
 
-    The SHACL engine releases the GIL, so parts of a file validate in parallel on two cores.
+    On shifty, which releases the GIL, parts of a file validate in parallel on two cores; the
+    compiled checker (the default) takes a file whole.
     Splitting by record is exact because every rule concerns one field, its record, and the
     record's source and institution — each part carries all of those. A rule relating two
     records (say, a resident ID seen in only one record) would need the whole file at once.
@@ -108,8 +109,10 @@ class Pipeline:
         for subject in extracted.subjects:
             subject.data = [normalise(d) for d in subject.data]
         n = len(extracted.subjects)
-        parts = [build(extracted, institution, digest, i, i + CHUNK) for i in range(0, n, CHUNK)]
-        graded = list(self._pool.map(self.grader.grade, [nt for nt, _, _ in parts]))
+        # The compiled checker holds the GIL, so parts would only add their overhead to it.
+        size = CHUNK if self.grader.engine is not Engine.compiled else max(n, 1)
+        parts = [build(extracted, institution, digest, i, i + size) for i in range(0, n, size)]
+        graded = list(self._pool.map(self.grader.grade, [g for g, _, _ in parts]))
         grades: dict[str, Grade] = {}
         by_focus: dict[str, list[Finding]] = {}
         for g in graded:

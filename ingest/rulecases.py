@@ -14,6 +14,7 @@ from typing import Any
 
 from rdflib import Graph
 
+from ingest.fastshacl.terms import Data
 from ingest.grading import Grader
 from ingest.model import Datum, Extracted, Subject, SubjectKind
 from ingest.rdf import build
@@ -55,8 +56,9 @@ def load_cases(path: Path = CASES_FILE) -> list[Case]:
     return cases
 
 
-def _data(case: Case) -> tuple[str, str | None]:
-    """The case's data as N-Triples, and the IRI of its field (None for whole-graph cases)."""
+def _data(case: Case) -> tuple[str | Data, str | None]:
+    """The case's data (N-Triples, or the graph ``build`` makes), and the IRI of its field (None
+    for whole-graph cases)."""
     if case.turtle is not None:
         nt = Graph().parse(data=case.turtle, format="turtle").serialize(format="nt")
         return nt, None
@@ -68,8 +70,8 @@ def _data(case: Case) -> tuple[str, str | None]:
     datum = Datum(f["kind"], value, "case", f.get("unit"), time, f.get("code"),
                   float(f.get("confidence", 1.0)))  # fmt: skip
     subject = Subject(SubjectKind(case.record), "case", [datum])
-    nt, refs, _ = build(Extracted("case", "case", [subject]), "case", DIGEST)
-    return nt, refs[0].iri
+    graph, refs, _ = build(Extracted("case", "case", [subject]), "case", DIGEST)
+    return graph, refs[0].iri
 
 
 def run_case(case: Case, grader: Grader) -> Outcome:

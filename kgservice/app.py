@@ -4,7 +4,6 @@ the lifespan owns the Neo4j driver and the ledger key for the life of the proces
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import secrets
 from collections.abc import AsyncIterator, Mapping
@@ -20,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ingest.grading import Grader
 from ingest.pipeline import Pipeline
 from ingest.readers.meter import load_mappings
-from kgservice import __version__
+from kgservice import __version__, heap
 from kgservice.auth import service as principals
 from kgservice.auth.endpoints import router as principals_router
 from kgservice.consents.endpoints import router as consents_router
@@ -107,10 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                           Batcher.writing(graph, decide),
                           Batcher.reading(graph, principals.authenticate_many))  # fmt: skip
         app.state.runtime = runtime
-        # The ontology, shapes and rule graphs loaded above are ~100k long-lived objects; left in
-        # the collector's generations, every full collection walks them (~50 ms, a p99 spike).
-        gc.collect()
-        gc.freeze()
+        heap.settle()
         try:
             await runtime.ready_graph()
             orphans = await reap_orphans(graph, runtime.ledger)

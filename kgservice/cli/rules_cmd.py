@@ -22,7 +22,7 @@ def run_rule_tests(
     fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
 ) -> None:
     """Run shapes/cases.toml and shapes/decision_cases.toml; exit 1 if any case fails or the
-    fast engine disagrees with pySHACL."""
+    fast engines disagree with pySHACL."""
     failures: list[str] = []
     graders = {e: Grader.from_directory(engine=e) for e in Engine}
     cases = load_cases()
@@ -33,9 +33,10 @@ def run_rule_tests(
                 failures.append(
                     f"{case.name} on {engine}: fired={outcome.fired} grade={outcome.grade}"
                 )
-        if outcomes[Engine.pyshacl].findings != outcomes[Engine.shifty].findings:
+        if any(o.findings != outcomes[Engine.pyshacl].findings for o in outcomes.values()):
             failures.append(f"{case.name}: engines disagree")
-    redlines = {e: RedLines(engine=e) for e in Engine}
+    # Decisions check constraints on shifty (the compiled checker is for ingest's grading).
+    redlines = {e: RedLines(engine=e) for e in (Engine.pyshacl, Engine.shifty)}
     decision_cases = load_decision_cases()
     for dc in decision_cases:
         results = {e: fired(dc, rl) for e, rl in redlines.items()}

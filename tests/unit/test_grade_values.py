@@ -25,7 +25,7 @@ def inferred_of_sample() -> str:
     grader = Grader.from_directory()
     assert grader._prepared is not None
     result = grader._prepared.validate_algebra(
-        nt.encode(), None, "ntriples", "data", None, True, "info", False, "ignore", True
+        nt.ntriples().encode(), None, "ntriples", "data", None, True, "info", False, "ignore", True
     )
     return str(result._inferred_ntriples)
 

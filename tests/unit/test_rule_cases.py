@@ -1,4 +1,4 @@
-"""Every rule in shapes/ behaves as its cases say, on both SHACL engines, with the same results."""
+"""Every rule in shapes/ behaves as its cases say, on every SHACL engine, with the same results."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ def test_case(case: Case, graders: dict[Engine, Grader]) -> None:
         assert outcome.fired == case.fires, f"{engine}: {outcome}"
         if case.grade is not None:
             assert outcome.grade == case.grade, engine
-    assert outcomes[Engine.pyshacl].findings == outcomes[Engine.shifty].findings
+    for engine in (Engine.shifty, Engine.compiled):
+        assert outcomes[engine].findings == outcomes[Engine.pyshacl].findings, engine
 
 
 def _rules() -> dict[str, Graph]:

@@ -1,0 +1,219 @@
+"""Validation with compiled shapes: rules first, then every constraint, as pySHACL runs them.
+
+Triple rules run in one pass. That is the fixed point only because no rule's targets or
+conditions read a predicate that rules infer; ``Validator`` refuses shapes where one does (they
+would depend on the order rules run in). SPARQL constraints go to the full engine, with only the
+triples their queries can match: a triple pattern with a constant predicate matches no triple
+with another predicate, so leaving those out changes no solution.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from rdflib import BNode, Graph, Literal, URIRef, Variable
+from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
+from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.term import Node as RdflibNode
+
+from ingest.fastshacl.shapes import Result, Shape, Unsupported, compile_shapes, conforms, results
+from ingest.fastshacl.terms import RDF_TYPE, Data, Node, read_ntriples, to_ntriples
+
+_TARGET_PREDICATES = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    data: Data  # the data graph with what the rules inferred
+    results: list[Result]  # de-duplicated, in shape and focus order
+    delegated: str | None  # N-Triples for the SPARQL constraints, if any
+
+
+def targets(data: Data, s: Shape) -> list[Node]:
+    found: dict[Node, None] = dict.fromkeys(s.nodes)
+    for cls in s.classes:
+        found.update(dict.fromkeys(data.by_class.get(cls, [])))
+    for p in s.subjects_of:
+        found.update(dict.fromkeys(data.subjects_of.get(p, [])))
+    for p in s.objects_of:
+        found.update(dict.fromkeys(data.objects_of(p)))
+    return list(found)
+
+
+_THIS = Variable("this")
+
+
+@dataclass(slots=True)
+class Reads:
+    """What a SPARQL constraint's query can match: triples with these predicates (None: any),
+    and, if ``star``, only those whose subject is the focus node (every pattern is
+    ``$this <p> ?o``, in no subquery)."""
+
+    predicates: set[str] | None
+    star: bool
+
+
+def _path_iris(path: Any, found: set[str]) -> bool:
+    if isinstance(path, URIRef):
+        found.add(str(path))
+        return True
+    if isinstance(path, SequencePath | AlternativePath):
+        return all(_path_iris(a, found) for a in path.args)
+    if isinstance(path, MulPath):
+        return _path_iris(path.path, found)
+    if isinstance(path, InvPath):
+        return _path_iris(path.arg, found)
+    return False  # a negated path (or anything new) can match any predicate
+
+
+def analyse(algebra: Any) -> Reads:
+    found: set[str] = set()
+    reads = Reads(found, True)
+    projections = 0
+    stack = [algebra]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if getattr(node, "name", None) == "Project":
+                projections += 1
+            # dict.get: a CompValue's own get() answers a missing key with the key's name.
+            for pattern in dict.get(node, "triples") or []:
+                subject, predicate, _ = pattern
+                reads.star &= subject == _THIS and isinstance(predicate, URIRef)
+                if isinstance(predicate, Variable) or not _path_iris(predicate, found):
+                    reads.predicates = None
+            stack.extend(v for k, v in dict.items(node) if k != "triples")
+        elif isinstance(node, list | tuple | set):
+            stack.extend(node)
+    reads.star &= projections == 1
+    return reads
+
+
+def _describe(g: Graph, node: RdflibNode, out: Graph) -> None:
+    """Copy a node's triples, following blank nodes and the prefixes a query declares."""
+    for p, o in g.predicate_objects(node):
+        out.add((node, p, o))
+        if isinstance(o, BNode):
+            _describe(g, o, out)
+        if p == SH.prefixes:
+            for decl in g.objects(o, SH.declare):
+                out.add((o, SH.declare, decl))
+                _describe(g, decl, out)
+
+
+class Delegation:
+    """The SPARQL constraints of some shapes, and which triples their queries can read."""
+
+    def __init__(self, g: Graph, shapes: list[Shape]) -> None:
+        self.graph = Graph()
+        for name, ns in g.namespaces():
+            self.graph.bind(name, ns)
+        namespaces: dict[str, Any] = {"rdf": RDF, "rdfs": RDFS, "xsd": XSD, "owl": OWL, "sh": SH}
+        for decl in g.objects(None, SH.declare):
+            prefix, iri = g.value(decl, SH.prefix), g.value(decl, SH.namespace)
+            if isinstance(prefix, Literal) and isinstance(iri, Literal):
+                namespaces[str(prefix)] = URIRef(str(iri))
+        self.shapes = shapes
+        self.reads: dict[int, Reads] = {}
+        for s in shapes:
+            self.graph.add((s.node, RDF.type, SH.NodeShape))
+            for p in _TARGET_PREDICATES:
+                for o in g.objects(s.node, p):
+                    self.graph.add((s.node, p, o))
+            for p in (SH.severity, SH.message):
+                for o in g.objects(s.node, p):
+                    self.graph.add((s.node, p, o))
+            # The engine finds the targets again: their triples go with the query's.
+            reads = Reads(set(s.subjects_of + s.objects_of), not s.objects_of)
+            for part in s.sparql:
+                self.graph.add((s.node, SH.sparql, part))
+                _describe(g, part, self.graph)
+                query = self._reads(g, part, namespaces)
+                reads.star &= query.star
+                if query.predicates is None or reads.predicates is None:
+                    reads.predicates = None
+                else:
+                    reads.predicates |= query.predicates
+            self.reads[id(s)] = reads
+
+    @staticmethod
+    def _reads(g: Graph, part: RdflibNode, namespaces: dict[str, Any]) -> Reads:
+        text = g.value(part, SH.select)
+        if not isinstance(text, Literal):
+            return Reads(None, False)
+        try:
+            query = prepareQuery(str(text), initNs=namespaces)
+        except Exception:
+            return Reads(None, False)
+        return analyse(query.algebra)
+
+    def subset(self, data: Data) -> str:
+        """The triples the delegated shapes can read, as N-Triples."""
+        keep: dict[tuple[str, str, Node], None] = {}
+        for s in self.shapes:
+            reads = self.reads[id(s)]
+            if reads.predicates is None:
+                return "\n".join(_line(t) for t in data.lines) + "\n"
+            wanted = reads.predicates | ({RDF_TYPE} if s.classes else set())
+            if reads.star:
+                for focus in targets(data, s):
+                    if isinstance(focus, str):
+                        for p in wanted:
+                            keep.update(dict.fromkeys((focus, p, o) for o in data.values(focus, p)))
+            else:
+                keep.update(dict.fromkeys(t for t in data.lines if t[1] in wanted))
+        return "\n".join(_line(t) for t in keep) + "\n"
+
+
+def _line(t: tuple[str, str, Node]) -> str:
+    return f"{to_ntriples(t[0])} <{t[1]}> {to_ntriples(t[2])} ."
+
+
+class Validator:
+    """Compiled shapes of one shapes graph. ``reported`` names the shapes (and their parts)
+    whose results the caller wants; rules run whatever their shape."""
+
+    def __init__(self, g: Graph, reported: set[str]) -> None:
+        compiled = compile_shapes(g)
+        self.rule_shapes = [s for s in compiled if s.rules]
+        self.check_shapes = [s for s in compiled if s.name in reported and not s.deactivated]
+        inferred = {r.predicate for s in self.rule_shapes for r in s.rules}
+        if RDF_TYPE in inferred:
+            raise Unsupported("a rule infers rdf:type, which targets and sh:class read")
+        for s in self.rule_shapes:
+            reads = s.target_reads().union(*(c.reads for r in s.rules for c in r.conditions))
+            if s.deactivated or reads & inferred:
+                raise Unsupported(f"the rules of {s.name} depend on what rules infer")
+        delegated = [s for s in self.check_shapes if s.sparql]
+        self.delegation = Delegation(g, delegated) if delegated else None
+
+    def run(self, graph: str | Data) -> Outcome:
+        """Validate N-Triples text (``Unreadable`` if it is not plain N-Triples) or an indexed
+        graph, which gains the inferred triples (as pySHACL's ``inplace`` does)."""
+        data = read_ntriples(graph) if isinstance(graph, str) else graph
+        for s, p, o in list(self._inferred(data)):
+            data.add(s, p, o)
+        found: dict[Result, None] = {}
+        for shape in self.check_shapes:
+            for focus in targets(data, shape):
+                found.update(dict.fromkeys(results(data, shape, focus)))
+        delegated = self.delegation.subset(data) if self.delegation else None
+        return Outcome(data, list(found), delegated)
+
+    def _inferred(self, data: Data) -> Iterator[tuple[str, str, Node]]:
+        for s in self.rule_shapes:
+            for focus in targets(data, s):
+                if not isinstance(focus, str):
+                    continue  # a literal cannot be a subject
+                memo: dict[int, bool] = {}
+                for rule in s.rules:
+                    ok = True
+                    for c in rule.conditions:
+                        if id(c) not in memo:
+                            memo[id(c)] = conforms(data, c, focus)
+                        ok = ok and memo[id(c)]
+                    if ok:
+                        yield focus, rule.predicate, rule.object

@@ -1,0 +1,179 @@
+"""The compiled checker gives the general engines' verdicts, and steps aside where it cannot.
+
+The rule cases and sample files hold it to pySHACL (test_rule_cases.py, test_readers.py); here a
+generated corpus of broken records holds it to shifty and, on a smaller part, to pySHACL.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from rdflib import Graph
+
+from ingest.fastshacl.engine import analyse
+from ingest.fastshacl.terms import Lit, Unreadable, read_ntriples
+from ingest.grading import RULE_FILES, SHAPES_DIR, Engine, Grade, Graded, Grader
+from ingest.model import Datum, Extracted, Subject, SubjectKind
+from ingest.rdf import build
+
+KINDS = (
+    "PersonName", "ResidentId", "PhoneNumber", "Address", "MedicalRecordNumber", "DeviceUserId",
+    "BirthDate", "Sex", "FastingGlucose", "PostprandialGlucose", "RandomGlucose", "HbA1c",
+    "SystolicPressure", "DiastolicPressure", "BodyWeight", "EGFR", "HIVTest", "Condition",
+    "MedicationStatement", "Prescription", "EncounterDate", "ConsentStatement", "InsuranceNumber",
+    "InstitutionName", "AggregateCount", "UnknownKind",
+)  # fmt: skip
+VALUES: tuple[str | Decimal | int, ...] = (
+    Decimal("7.2"), Decimal("0.4"), Decimal("61"), Decimal("3"), Decimal("20.5"), Decimal("250"),
+    Decimal("-1"), 42, 0, "13812345678", "12345", "010-65123456", "110105194912310021",
+    "11010519491231002X", "11010519491231002", "张三", "negative", 'a "quoted"\nvalue',
+)  # fmt: skip
+UNITS = (None, "mmol/L", "mg/dL", "%", "mm[Hg]", "kg", "mL/min/{1.73_m2}", "lb")
+CODES = (None, "E11.9", "B20", "A50.1", "L13.8", "E10.6", "e11", "Z99.999999")
+NOW = datetime.now(UTC)
+TIMES = (None, NOW - timedelta(days=30), NOW + timedelta(days=30), datetime(2020, 1, 1))
+CONFIDENCES = (1.0, 0.95, 0.8, 0.79, 0.3, 0.0, 1.2, -0.1)
+
+
+def corpus(rng: random.Random, n: int) -> Extracted:
+    subjects = []
+    for i in range(n):
+        data = []
+        for j in range(rng.randint(0, 6)):
+            data.append(Datum(rng.choice(KINDS), rng.choice(VALUES), f"row {i} col {j}",
+                              rng.choice(UNITS), rng.choice(TIMES), rng.choice(CODES),
+                              rng.choice(CONFIDENCES)))  # fmt: skip
+        subjects.append(Subject(rng.choice(list(SubjectKind)), f"s{i}", data))
+    return Extracted("corpus", "generated", subjects)
+
+
+def verdicts(graded: Graded) -> tuple[dict[str, Grade], set[tuple[str, str, str]]]:
+    return graded.grades, {(f.focus, f.rule.id, f.value or "") for f in graded.findings}
+
+
+@pytest.fixture(scope="module")
+def graders() -> dict[Engine, Grader]:
+    return {engine: Grader.from_directory(engine=engine) for engine in Engine}
+
+
+def test_the_shipped_rules_compile(graders: dict[Engine, Grader]) -> None:
+    compiled = graders[Engine.compiled]
+    assert compiled.engine is Engine.compiled
+    assert compiled.fallback is None
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_compiled_matches_shifty_on_a_corpus_of_broken_records(
+    seed: int, graders: dict[Engine, Grader]
+) -> None:
+    extracted = corpus(random.Random(seed), 300)
+    graph, refs, _ = build(extracted, "clinic-b", f"{seed:064x}")
+    text = graph.ntriples()
+    fast = verdicts(graders[Engine.compiled].grade(graph))
+    assert fast == verdicts(graders[Engine.shifty].grade(text))
+    assert fast == verdicts(graders[Engine.compiled].grade(text))  # from text, the same
+    rules = {rule for _, rule, _ in fast[1]}
+    assert len(rules) >= 12, rules  # the corpus breaks most rules, not one or two
+    assert len(fast[0]) > len(refs) // 3  # and grades many fields
+
+
+def test_compiled_matches_pyshacl_on_part_of_the_corpus(graders: dict[Engine, Grader]) -> None:
+    extracted = corpus(random.Random(99), 40)
+    text = build(extracted, "clinic-b", "9" * 64)[0].ntriples()
+    fast = verdicts(graders[Engine.compiled].grade(text))
+    assert fast == verdicts(graders[Engine.pyshacl].grade(text))
+    assert fast[1]
+
+
+def _shapes_with(extra: str) -> Graph:
+    g = Graph()
+    for name in RULE_FILES:
+        g.parse(SHAPES_DIR / name, format="turtle")
+    return g.parse(data=extra, format="turtle")
+
+
+def test_shapes_it_cannot_compile_make_the_grader_use_the_engine() -> None:
+    extra = """
+        @prefix hs: <https://w3id.org/health-shield/ns#> .
+        @prefix sh: <http://www.w3.org/ns/shacl#> .
+        hs:R-EQUALS a sh:NodeShape ; hs:ruleId "R-EQUALS" ; sh:targetClass hs:Sex ;
+            sh:message "x"@en , "x"@zh ; sh:severity sh:Violation ;
+            sh:property [ sh:path hs:value ; sh:equals hs:code ] .
+    """
+    grader = Grader(_shapes_with(extra), Engine.compiled)
+    assert grader.engine is Engine.shifty
+    assert grader.fallback is not None
+    assert "equals" in grader.fallback
+    datum = Datum("Sex", "male", "x")
+    graph = build(Extracted("t", "t", [Subject(SubjectKind.patient, "s", [datum])]), "c", "0" * 64)
+    findings = grader.grade(graph[0]).findings
+    assert {f.rule.id for f in findings} == {"R-EQUALS"}  # the engine ran the new rule
+
+
+def test_a_rule_whose_condition_reads_what_rules_infer_is_left_to_the_engine() -> None:
+    extra = """
+        @prefix hs: <https://w3id.org/health-shield/ns#> .
+        @prefix sh: <http://www.w3.org/ns/shacl#> .
+        hs:G-CHAINED a sh:NodeShape ; hs:ruleId "G-CHAINED" ; sh:targetClass hs:Sex ;
+            sh:message "x"@en , "x"@zh ; sh:severity sh:Violation ;
+            sh:rule [ a sh:TripleRule ; sh:subject sh:this ; sh:predicate hs:note ;
+                      sh:object "public" ;
+                      sh:condition [ sh:property [ sh:path hs:protectionTier ;
+                                                   sh:hasValue hs:Public ] ] ] .
+    """
+    grader = Grader(_shapes_with(extra), Engine.compiled)
+    assert grader.engine is Engine.shifty
+    assert "infer" in (grader.fallback or "")
+
+
+def test_text_that_is_not_plain_ntriples_goes_to_the_engine(graders: dict[Engine, Grader]) -> None:
+    with pytest.raises(Unreadable):
+        read_ntriples("<urn:a> <urn:p> <urn:b> .\nthis is not a triple\n")
+    datum = Datum("PhoneNumber", "12345", "x")
+    graph = build(Extracted("t", "t", [Subject(SubjectKind.patient, "s", [datum])]), "c", "0" * 64)
+    text = "# a comment line the compiled reader keeps\n" + graph[0].ntriples()
+    turtle_ish = text.replace(" .\n", " . \n", 1)  # trailing blank: still one triple a line
+    assert verdicts(graders[Engine.compiled].grade(turtle_ish)) == verdicts(
+        graders[Engine.shifty].grade(text)
+    )
+
+
+def test_literals_read_from_text_are_the_terms_build_makes() -> None:
+    data = read_ntriples(
+        '<urn:f> <urn:v> "7.2"^^<http://www.w3.org/2001/XMLSchema#decimal> .\n'
+        '<urn:f> <urn:v> "a \\"q\\"\\n\\u00e9" .\n<urn:f> <urn:v> "x"@EN .\n'
+    )
+    assert data.values("urn:f", "urn:v") == [
+        Lit("7.2", "http://www.w3.org/2001/XMLSchema#decimal"),
+        Lit('a "q"\né', "http://www.w3.org/2001/XMLSchema#string"),
+        Lit("x", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString", "en"),
+    ]
+
+
+def _reads(query: str) -> tuple[set[str] | None, bool]:
+    from rdflib.plugins.sparql import prepareQuery
+
+    q = prepareQuery("PREFIX ex: <urn:ex:> " + query)
+    reads = analyse(q.algebra)
+    return reads.predicates, reads.star
+
+
+def test_what_a_delegated_query_can_read() -> None:
+    assert _reads("SELECT $this WHERE { $this ex:a ?v . FILTER(?v > 1) }") == ({"urn:ex:a"}, True)
+    # a pattern away from the focus node: the predicate's triples, whoever their subject
+    assert _reads("SELECT $this WHERE { $this ex:a ?r . ?r ex:b ?v }") == (
+        {"urn:ex:a", "urn:ex:b"}, False,
+    )  # fmt: skip
+    preds, star = _reads("SELECT $this WHERE { $this ex:a/ex:c ?v }")
+    assert preds is not None
+    assert {"urn:ex:a", "urn:ex:c"} <= preds
+    assert not star
+    assert _reads("SELECT $this WHERE { $this ?p ?v }")[0] is None  # any predicate: everything
+    assert _reads("SELECT $this WHERE { $this !ex:a ?v }")[0] is None
+    inner = "SELECT $this WHERE { $this ex:a ?v . FILTER NOT EXISTS { ?x ex:b $this } }"
+    assert _reads(inner) == ({"urn:ex:a", "urn:ex:b"}, False)
+    sub = "SELECT $this WHERE { $this ex:a ?v . { SELECT ?this WHERE { ?this ex:b ?w } } }"
+    assert _reads(sub)[1] is False  # a subquery's ?this is not the focus node
