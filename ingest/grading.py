@@ -31,6 +31,7 @@ from shifty._shifty import ConstraintKind, PreparedValidator
 from ingest.fastshacl.engine import Validator
 from ingest.fastshacl.shapes import Unsupported
 from ingest.fastshacl.terms import Data, Unreadable, node_of, shown
+from ingest.fastshacl.terms import Node as Term
 from ingest.rdf import HS, HS_NS, to_graph
 
 SHAPES_DIR = Path(__file__).resolve().parent.parent / "shapes"
@@ -169,13 +170,23 @@ def _prepare(shapes: Graph) -> PreparedValidator:
     return PreparedValidator(shapes.serialize(format="turtle").encode(), None, "turtle", None)
 
 
-def _grade_values_of(data: Data) -> dict[str, dict[str, list[str]]]:
-    """The grading predicates' values per field, as ``grades_from`` takes them."""
-    values: dict[str, dict[str, list[str]]] = {}
-    for predicate, name in _GRADE_PREDICATES.items():
-        for s in data.subjects_of.get(predicate, []):
-            values.setdefault(s, {})[name] = [shown(o) for o in data.out[s][predicate]]
-    return values
+def _grades_of(data: Data) -> dict[str, Grade]:
+    """``grades_from`` over the grading predicates' values in the graph. Fields share a handful
+    of value combinations, so each combination is judged once."""
+    category, level, tier, rule = _GRADE_PREDICATES
+    judged: dict[tuple[tuple[Term, ...], ...], Grade | None] = {}
+    out: dict[str, Grade] = {}
+    for s in data.subjects_of.get(category, []):
+        by_p = data.out[s]
+        key = tuple(tuple(by_p.get(p, ())) for p in (category, level, tier, rule))
+        if key not in judged:
+            names = _GRADE_PREDICATES.values()
+            values = {n: [shown(o) for o in objects] for n, objects in zip(names, key, strict=True)}
+            judged[key] = grades_from({s: values}).get(s)
+        grade = judged[key]
+        if grade is not None:
+            out[s] = grade
+    return out
 
 
 class Grader:
@@ -257,7 +268,7 @@ class Grader:
                 False, "ignore", False,
             )  # fmt: skip
             findings += self._structured(result.violations)
-        return Graded(grades_from(_grade_values_of(outcome.data)), findings)
+        return Graded(_grades_of(outcome.data), findings)
 
     def check(self, ntriples: str) -> list[Finding]:
         """Constraints only, no SHACL-AF rules: for shapes without ``sh:rule`` (the red lines).

@@ -19,7 +19,8 @@ from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.term import Node as RdflibNode
 
-from ingest.fastshacl.shapes import Result, Shape, Unsupported, compile_shapes, conforms, results
+from ingest.fastshacl.batch import batch_results, failing
+from ingest.fastshacl.shapes import Result, Shape, Unsupported, compile_shapes
 from ingest.fastshacl.terms import RDF_TYPE, Data, Node, read_ntriples, to_ntriples
 
 _TARGET_PREDICATES = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
@@ -156,7 +157,7 @@ class Delegation:
         for s in self.shapes:
             reads = self.reads[id(s)]
             if reads.predicates is None:
-                return "\n".join(_line(t) for t in data.lines) + "\n"
+                return data.ntriples()
             wanted = reads.predicates | ({RDF_TYPE} if s.classes else set())
             if reads.star:
                 for focus in targets(data, s):
@@ -164,7 +165,7 @@ class Delegation:
                         for p in wanted:
                             keep.update(dict.fromkeys((focus, p, o) for o in data.values(focus, p)))
             else:
-                keep.update(dict.fromkeys(t for t in data.lines if t[1] in wanted))
+                keep.update(dict.fromkeys(t for t in data.triples() if t[1] in wanted))
         return "\n".join(_line(t) for t in keep) + "\n"
 
 
@@ -198,22 +199,18 @@ class Validator:
             data.add(s, p, o)
         found: dict[Result, None] = {}
         for shape in self.check_shapes:
-            for focus in targets(data, shape):
-                found.update(dict.fromkeys(results(data, shape, focus)))
+            found.update(dict.fromkeys(batch_results(data, shape, targets(data, shape))))
         delegated = self.delegation.subset(data) if self.delegation else None
         return Outcome(data, list(found), delegated)
 
     def _inferred(self, data: Data) -> Iterator[tuple[str, str, Node]]:
         for s in self.rule_shapes:
-            for focus in targets(data, s):
-                if not isinstance(focus, str):
-                    continue  # a literal cannot be a subject
-                memo: dict[int, bool] = {}
-                for rule in s.rules:
-                    ok = True
-                    for c in rule.conditions:
-                        if id(c) not in memo:
-                            memo[id(c)] = conforms(data, c, focus)
-                        ok = ok and memo[id(c)]
-                    if ok:
+            foci = [f for f in targets(data, s) if isinstance(f, str)]  # literals: no subjects
+            bad: dict[int, set[Node]] = {}
+            for rule in s.rules:
+                for c in rule.conditions:
+                    if id(c) not in bad:
+                        bad[id(c)] = failing(data, c, foci)
+                for focus in foci:
+                    if not any(focus in bad[id(c)] for c in rule.conditions):
                         yield focus, rule.predicate, rule.object

@@ -68,7 +68,9 @@ class Shape:
     min_count: int | None = None
     max_count: int | None = None
     has_value: list[Node] = field(default_factory=list)
-    checks: list[Check] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)  # every value check, as a function
+    simple: list[Check] = field(default_factory=list)  # those that look at the value alone
+    logic: list[tuple[str, list[Shape]]] = field(default_factory=list)  # sh:node, sh:or, ...
     properties: list[Shape] = field(default_factory=list)
     deactivated: bool = False
     classes: list[str] = field(default_factory=list)  # targets
@@ -227,7 +229,14 @@ class Compiler:
                 raise Unsupported("a SPARQL constraint in a shape used inside another")
             s.sparql.append(o)
         else:
-            s.checks.append(self._value_check(s, node, name, o))
+            check = self._value_check(s, node, name, o)
+            s.checks.append(check)
+            if name in ("node", "not"):
+                s.logic.append((name, [self.shape(o)]))
+            elif name in ("and", "or", "xone"):
+                s.logic.append((name, self._shapes(o)))
+            else:
+                s.simple.append(check)
 
     def _value_check(self, s: Shape, node: RdflibNode, name: str, o: RdflibNode) -> Check:
         g = self.g

@@ -8,6 +8,7 @@ given ``xsd:string`` as RDF 1.1 does, so that term equality is tuple equality.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
@@ -159,6 +160,10 @@ def comparable(node: Node) -> Comparable | None:
 class Data:
     """A data graph indexed by subject, class and predicate, with set semantics.
 
+    ``out[s][p]`` lists the objects of (s, p) without repeats; ``subjects_of[p]`` the subjects
+    with p, each once; ``by_class[c]`` the subjects typed c. ``ingest.rdf.build`` fills these
+    directly, so they must stay consistent with what ``add`` would make.
+
     Only the indexes every validation needs are kept as triples arrive; the reverse index (for
     inverse paths and ``sh:targetObjectsOf``) is built the first time a shape asks for it."""
 
@@ -166,7 +171,6 @@ class Data:
         self.out: dict[str, dict[str, list[Node]]] = {}
         self.by_class: dict[str, list[str]] = {}
         self.subjects_of: dict[str, list[str]] = {}
-        self.lines: list[tuple[str, str, Node]] = []
         self._into: dict[Node, dict[str, list[str]]] | None = None
 
     def add(self, s: str, p: str, o: Node) -> bool:
@@ -184,7 +188,6 @@ class Data:
             values.append(o)
         if p == RDF_TYPE and isinstance(o, str):
             self.by_class.setdefault(o, []).append(s)
-        self.lines.append((s, p, o))
         if self._into is not None:
             self._into.setdefault(o, {}).setdefault(p, []).append(s)
         return True
@@ -198,12 +201,18 @@ class Data:
     def inverse(self, o: Node, p: str) -> list[str]:
         if self._into is None:
             self._into = {}
-            for s, q, x in self.lines:
+            for s, q, x in self.triples():
                 self._into.setdefault(x, {}).setdefault(q, []).append(s)
         return self._into.get(o, {}).get(p, [])
 
     def ntriples(self) -> str:
-        return "".join(f"{to_ntriples(s)} <{p}> {to_ntriples(o)} .\n" for s, p, o in self.lines)
+        return "".join(f"{to_ntriples(s)} <{p}> {to_ntriples(o)} .\n" for s, p, o in self.triples())
+
+    def triples(self) -> Iterator[tuple[str, str, Node]]:
+        for s, by_p in self.out.items():
+            for p, objects in by_p.items():
+                for o in objects:
+                    yield s, p, o
 
     def objects_of(self, p: str) -> list[Node]:
         seen: dict[Node, None] = {}
