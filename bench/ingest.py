@@ -2,7 +2,8 @@
 
 parse → normalise → RDF → grade and validate (SHACL) → protect → one Neo4j transaction with the
 ledger entry. Prints one line per format and batch size, and the share of time spent in checking
-(everything before storage) versus storing. Run with `make bench` (its own Neo4j instance, fresh
+(everything before storage, in the service's checking process, result included) versus storing.
+Run with `make bench` (its own Neo4j instance, fresh
 database) or `python -m bench.ingest` against a scratch server.
 """
 
@@ -14,12 +15,7 @@ import json
 import random
 import time
 
-import anyio
-
 from bench.ledger import wipe
-from ingest.grading import Grader
-from ingest.pipeline import Pipeline
-from ingest.readers.meter import load_mappings
 from ingest.samples import fhir_bundle, json_document, yuwell_xlsx
 from kgservice import heap
 from kgservice.auth.models import Principal
@@ -30,6 +26,7 @@ from kgservice.institutions.schemas import InstitutionIn, Tier
 from kgservice.ledger.service import Ledger
 from kgservice.ledger.signing import load_signer
 from kgservice.records import service
+from kgservice.records.checking import Checker
 from kgservice.records.protection import Protector, load_protector
 from kgservice.settings import get_settings
 
@@ -47,13 +44,13 @@ def files(batch: int, rounds: int, seed: int) -> dict[str, list[bytes]]:
     }
 
 
-async def overlapped(pipeline: Pipeline, graph: Graph, ledger: Ledger, protector: Protector,
+async def overlapped(checker: Checker, graph: Graph, ledger: Ledger, protector: Protector,
                      fmt: str, blobs: list[bytes]) -> int:  # fmt: skip
     records = 0
     storing: asyncio.Task[object] | None = None
     for i, data in enumerate(blobs):
         name = f"overlap-{fmt}-{i}"
-        checked = await anyio.to_thread.run_sync(pipeline.check, data, fmt, name, "bench-clinic")
+        checked = await checker.check(data, fmt, name, "bench-clinic")
         if storing is not None:
             await storing
         storing = asyncio.create_task(graph.write(service.submit, ledger, protector, SYSTEM,
@@ -65,7 +62,7 @@ async def overlapped(pipeline: Pipeline, graph: Graph, ledger: Ledger, protector
     return records
 
 
-async def warm_up(pipeline: Pipeline, graph: Graph, ledger: Ledger, protector: Protector,
+async def warm_up(checker: Checker, graph: Graph, ledger: Ledger, protector: Protector,
                   seconds: float) -> None:  # fmt: skip
     """Submit files, not counted, until Neo4j's JIT has settled (about a minute after a
     restart: its CPU per decision fell six-fold over the first 60 s, bench/decisions.py)."""
@@ -73,7 +70,7 @@ async def warm_up(pipeline: Pipeline, graph: Graph, ledger: Ledger, protector: P
     seed = 10_000  # apart from the seeds measured below
     while time.perf_counter() < end:
         for fmt, (data,) in files(200, 1, seed).items():
-            checked = pipeline.check(data, fmt, f"warm-{seed}", "bench-clinic")
+            checked = await checker.check(data, fmt, f"warm-{seed}", "bench-clinic")
             await graph.write(service.submit, ledger, protector, SYSTEM, "bench-clinic", checked,
                               fmt, f"warm-{seed}", len(data))  # fmt: skip
         seed += 1
@@ -84,13 +81,13 @@ async def main(warmup: float) -> None:
     graph = Graph(create_driver(settings), settings.neo4j.database, 600.0)
     ledger = Ledger(load_signer(settings))
     protector = load_protector(settings)
-    pipeline = Pipeline(Grader.from_directory(), load_mappings())
+    checker = Checker()  # the service's: a worker process checks, this one stores
     try:
         await wipe(graph)
         clinic = InstitutionIn(id="bench-clinic", name="bench", tier=Tier.other)
         await graph.write(institutions.register, ledger, "bench", clinic)
         heap.settle()  # as the service does once started
-        await warm_up(pipeline, graph, ledger, protector, warmup)
+        await warm_up(checker, graph, ledger, protector, warmup)
         for batch in (100, 1000):
             rounds = 3
             for fmt, blobs in files(batch, rounds, seed=batch).items():
@@ -98,7 +95,7 @@ async def main(warmup: float) -> None:
                 records = fields = 0
                 for i, data in enumerate(blobs):
                     t0 = time.perf_counter()
-                    checked = pipeline.check(data, fmt, f"bench-{i}", "bench-clinic")
+                    checked = await checker.check(data, fmt, f"bench-{i}", "bench-clinic")
                     assert not checked.violations, checked.violations[:3]
                     t1 = time.perf_counter()
                     await graph.write(service.submit, ledger, protector, SYSTEM, "bench-clinic",
@@ -112,15 +109,16 @@ async def main(warmup: float) -> None:
                 print(f"{fmt:4} batches of {batch:>4}: {records / total:7.0f} records/s "
                       f"({fields / total:7.0f} fields/s; check {check_s / total:4.0%}, "
                       f"store {store_s / total:4.0%})")  # fmt: skip
-        # As the service runs two submissions at once: one file is checked (in a worker thread,
-        # as records.checking does) while the previous one is being stored.
+        # As the service runs two submissions at once: one file is checked (in the checking
+        # process, as records.checking does) while the previous one is being stored.
         for fmt, blobs in files(1000, 4, seed=7).items():
             start = time.perf_counter()
-            records = await overlapped(pipeline, graph, ledger, protector, fmt, blobs)
+            records = await overlapped(checker, graph, ledger, protector, fmt, blobs)
             wall = time.perf_counter() - start
             print(f"{fmt:4} batches of 1000, check and store overlapped: "
                   f"{records / wall:7.0f} records/s")  # fmt: skip
     finally:
+        checker.close()
         await graph.close()
 
 

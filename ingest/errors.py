@@ -10,3 +10,7 @@ class IngestError(Exception):
         super().__init__(f"{location}: {message}")
         self.location = location
         self.message = message
+
+    def __reduce__(self) -> tuple[type[IngestError], tuple[str, str]]:
+        # Raised in the checking process and re-raised in the service: rebuilt from both parts.
+        return type(self), (self.location, self.message)

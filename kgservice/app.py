@@ -16,9 +16,6 @@ from fastapi.responses import JSONResponse
 from neo4j import AsyncManagedTransaction
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ingest.grading import Grader
-from ingest.pipeline import Pipeline
-from ingest.readers.meter import load_mappings
 from kgservice import __version__, heap
 from kgservice.auth import service as principals
 from kgservice.auth.endpoints import router as principals_router
@@ -89,12 +86,17 @@ async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     return _error(500, "internal_error", f"internal error; quote incident {incident}")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, checker: Checker | None = None) -> FastAPI:
+    """The service. ``checker``: a running one to share (the tests' single worker process);
+    by default the app starts its own and stops it at shutdown."""
     cfg = settings or get_settings()
+    shared = checker
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        checker = Checker(Pipeline(Grader.from_directory(), load_mappings()))
+        checker = shared or Checker(cfg.api.check_workers)
+        if shared is None:
+            checker.start()
         graph = Graph(create_driver(cfg), cfg.neo4j.database, cfg.neo4j.transaction_timeout_s)
         ledger = Ledger(load_signer(cfg))
         rulesets = RuleSetCache(RedLines())
@@ -123,6 +125,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             runtime.stopping.set()
             if runtime.background:
                 await asyncio.wait(runtime.background, timeout=30)
+            if shared is None:
+                checker.close()
             await graph.close()
 
     app = FastAPI(

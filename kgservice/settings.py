@@ -74,6 +74,8 @@ class ApiSettings(BaseModel):
     max_records_per_submission: int = Field(default=5000, gt=0)
     # Requests in progress per worker before new ones get 503 (health checks excepted).
     max_in_flight: int = Field(default=64, gt=0)
+    # Processes that read, grade and validate submissions (kgservice/records/checking.py).
+    check_workers: int = Field(default=1, gt=0)
 
 
 class ProtectionSettings(BaseModel):

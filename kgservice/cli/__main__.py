@@ -2,4 +2,6 @@
 
 from kgservice.cli.main import app
 
-app()
+# Guarded: the checking process is spawned, and spawning re-imports the main module.
+if __name__ == "__main__":
+    app()

@@ -8,7 +8,7 @@ nodes but not the marker it leaves in databases it owns.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -24,6 +24,7 @@ from kgservice.graph.database import Graph, create_driver
 from kgservice.graph.schema import ensure_schema
 from kgservice.ledger.service import Ledger
 from kgservice.ledger.signing import generate_key_file, load_signer
+from kgservice.records.checking import Checker
 from kgservice.settings import LedgerSettings, ProtectionSettings, Settings, TrainingSettings
 
 MARKER = "HealthShieldTestDatabase"
@@ -106,9 +107,18 @@ def ledger(settings: Settings) -> Ledger:
     return Ledger(load_signer(settings))
 
 
+@pytest.fixture(scope="session")
+def checker() -> Iterator[Checker]:
+    """One checking process for the whole run: starting one per test would cost ~2 s each."""
+    shared = Checker()
+    shared.start()
+    yield shared
+    shared.close()
+
+
 @pytest.fixture
-async def app(settings: Settings, graph: Graph) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
+async def app(settings: Settings, graph: Graph, checker: Checker) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, checker)
     async with application.router.lifespan_context(application):
         yield application
 

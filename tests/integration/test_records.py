@@ -4,6 +4,8 @@ write nothing, protection at rest, institution scope."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 from typing import Any
 
 import httpx
@@ -14,6 +16,7 @@ from kgservice.app import create_app
 from kgservice.demo import seed
 from kgservice.graph.database import Graph
 from kgservice.ledger.service import Ledger
+from kgservice.records.checking import Checker
 from kgservice.settings import REPO_ROOT, ApiSettings, Settings
 from tests.integration.conftest import bearer
 from tests.integration.ledgerkit import verify
@@ -237,9 +240,10 @@ async def test_contribution_log(
 
 
 async def test_too_many_records_in_one_submission(
-    settings: Settings, graph: Graph, ledger: Ledger
+    settings: Settings, graph: Graph, ledger: Ledger, checker: Checker
 ) -> None:
-    app = create_app(settings.model_copy(update={"api": ApiSettings(max_records_per_submission=3)}))
+    cfg = settings.model_copy(update={"api": ApiSettings(max_records_per_submission=3)})
+    app = create_app(cfg, checker)
     keys = await seed(graph, ledger, "test", {})
     async with (
         app.router.lifespan_context(app),
@@ -249,3 +253,32 @@ async def test_too_many_records_in_one_submission(
     assert r.status_code == 413
     assert r.json()["error"] == "too_many_records"
     assert await count(graph, "Source") == 0
+
+
+async def test_a_dead_checking_process_costs_one_503_and_writes_nothing(
+    settings: Settings, graph: Graph, ledger: Ledger
+) -> None:
+    """Files are checked in a worker process; if it dies, that submission gets a 503 naming the
+    file, nothing is stored, and the next submission starts a new worker."""
+    own = Checker()  # not the shared one: this test kills its process
+    app = create_app(settings, own)
+    keys = await seed(graph, ledger, "test", {})
+    key = keys["clinic-b records"]
+    try:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,
+        ):
+            pid = await own.worker_pid()
+            assert pid != os.getpid()
+            os.kill(pid, signal.SIGKILL)
+            r = await post(c, key, "records.json")
+            assert r.status_code == 503, r.text
+            assert r.json()["error"] == "checker_unavailable"
+            assert "records.json" in r.json()["detail"]
+            assert await count(graph, "Source") == 0
+            r = await post(c, key, "records.json")
+            assert r.status_code == 201, r.text
+            assert await own.worker_pid() not in (pid, os.getpid())
+    finally:
+        own.close()
