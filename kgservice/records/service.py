@@ -67,6 +67,15 @@ def source_key(institution: str, digest: str) -> str:
     return f"{institution}:{digest}"
 
 
+def _tag(row: dict[str, Any]) -> FieldTag:
+    # Built without validation: every value comes from a grade the rules gave (level 1-5
+    # included, R-GRADED) and validating 14k tags per 1,000 records cost ~0.06 s.
+    return FieldTag.model_construct(
+        id=row["id"], kind=row["kind"], location=row["location"], category=row["category"],
+        level=row["level"], tier=row["tier"], rule=row["rule"], flagged=row["flagged"],
+    )  # fmt: skip
+
+
 async def submit(
     tx: AsyncManagedTransaction,
     ledger: Ledger,
@@ -92,14 +101,7 @@ async def submit(
         reader=checked.extracted.reader, method=checked.extracted.method, format=fmt,
         name=name, size=size, received=received, principal=principal.id,
     )  # fmt: skip
-    fields_by_record: dict[str, list[dict[str, Any]]] = {}
-    for row in stored.fields:
-        props = {k: v for k, v in row.items() if k != "record_id"}
-        fields_by_record.setdefault(row["record_id"], []).append(props)
-    await repo.create_records(
-        tx, key, institution,
-        [{**r, "fields": fields_by_record.get(r["id"], [])} for r in stored.records],
-    )  # fmt: skip
+    await repo.create_records(tx, key, institution, stored.records)
     await repo.create_contribution(tx, key=key, institution=institution, time=received,
                                    **contribution.as_json())  # fmt: skip
     event = Event(
@@ -110,9 +112,6 @@ async def submit(
         institution=institution,
     )  # fmt: skip
     (ledger_receipt,) = await ledger.append(tx, [event])
-    tags: dict[str, list[FieldTag]] = {}
-    for row in stored.fields:
-        tags.setdefault(row["record_id"], []).append(FieldTag.model_validate(row))
     receipt = SubmissionReceipt(
         sha256=checked.digest,
         institution=institution,
@@ -120,7 +119,7 @@ async def submit(
         received=received,
         duplicate=False,
         records=[RecordReceipt(id=r["id"], kind=r["kind"], patient=r["patient"],
-                               fields=tags.get(r["id"], [])) for r in stored.records],
+                               fields=[_tag(f) for f in r["fields"]]) for r in stored.records],
         warnings=[finding_out(f.ref.datum.location, x) for f in checked.fields
                   for x in f.findings if x.rule.severity != "Violation"],
         contribution=ContributionOut.model_validate(contribution.as_json()),

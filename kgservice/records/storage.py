@@ -31,8 +31,7 @@ CORE = "CorePrivacy"
 
 @dataclass(frozen=True, slots=True)
 class Rows:
-    records: list[dict[str, Any]]
-    fields: list[dict[str, Any]]
+    records: list[dict[str, Any]]  # each with its "fields": the Field nodes' properties
 
 
 def patient_pseudonym(
@@ -60,7 +59,6 @@ def field_row(p: Protector, institution: str, f: CheckedField) -> dict[str, Any]
         raise ValueError(f"field {f.ref.field_id} has no grade and cannot be stored")
     row: dict[str, Any] = {
         "id": f.ref.field_id,
-        "record_id": f.ref.record_id,
         "kind": d.kind,
         "category": grade.category,
         "level": grade.level,
@@ -87,12 +85,17 @@ def field_row(p: Protector, institution: str, f: CheckedField) -> dict[str, Any]
 
 
 def rows(p: Protector, checked: Checked, institution: str, received: str) -> Rows:
+    """One row per record, its fields' rows nested in it (the statement creates each field from
+    its record's row, so no field needs to name its record)."""
+    fields: dict[str, list[dict[str, Any]]] = {}
+    for f in checked.fields:
+        fields.setdefault(f.ref.record_id, []).append(field_row(p, institution, f))
     records = []
     for (rid, _), (i, subject) in zip(checked.records, enumerate(checked.extracted.subjects),
                                       strict=True):  # fmt: skip
         patient = (patient_pseudonym(p, subject, institution, checked.digest, i)
                    if subject.kind is SubjectKind.patient else None)  # fmt: skip
         records.append({"id": rid, "kind": subject.kind.value, "institution": institution,
-                        "received": received, "patient": patient})  # fmt: skip
-    fields = [field_row(p, institution, f) for f in checked.fields]
-    return Rows(records, fields)
+                        "received": received, "patient": patient,
+                        "fields": fields.get(rid, [])})  # fmt: skip
+    return Rows(records)
