@@ -42,7 +42,7 @@ def _start() -> None:
     """In the worker: load the shapes and mappings once, as the service would."""
     global _pipeline
     _pipeline = Pipeline(Grader.from_directory(), load_mappings())
-    heap.settle()
+    heap.settle(heap.CHECKING_YOUNG)
 
 
 def _check(data: bytes, fmt: str, source: str, institution: str) -> Checked:
