@@ -25,7 +25,7 @@ def _leaf_broken(data: Data, s: Shape, foci: Sequence[Node]) -> list[tuple[Node,
     memo, path = s.memo, s.path
     if memo is None or path is None:
         raise ValueError(f"{s.name} is not a memo-able property shape")
-    counted = not s.checks
+    counted = s.counts_only
     out = []
     if len(path) == 1 and not path[0][0]:
         p = path[0][1]

@@ -86,6 +86,11 @@ class Shape:
     memo: dict[object, list[tuple[str, Node | None]]] | None = None
 
     @property
+    def counts_only(self) -> bool:
+        """Its verdict depends on how many values there are, not which (sh:hasValue does)."""
+        return not self.checks and not self.has_value
+
+    @property
     def name(self) -> str:
         """As validation results name their source shape: an IRI, or a blank node's id."""
         return str(self.node)
@@ -347,7 +352,7 @@ def _leaf(data: Data, s: Shape, focus: Node) -> list[tuple[str, Node | None]]:
     memo = s.memo
     if memo is None:
         return _own(data, s, focus, nodes)
-    key: object = tuple(nodes) if s.checks else len(nodes)
+    key: object = len(nodes) if s.counts_only else tuple(nodes)
     found = memo.get(key)
     if found is None:
         if len(memo) > _MEMO_LIMIT:

@@ -140,14 +140,13 @@ def comparable(node: Node) -> Comparable | None:
     dt = node.datatype
     try:
         if dt == XSD + "decimal" or dt in _INTEGER_TYPES:
-            if not well_formed(node) and dt != XSD + "decimal":
-                return None
-            return (0, Decimal(node.lex)) if _DECIMAL.match(node.lex) else None
+            return (0, Decimal(node.lex)) if well_formed(node) else None
         if dt in (XSD + "double", XSD + "float"):
-            return (0, Decimal(node.lex))
+            value = Decimal(node.lex)
+            return None if value.is_nan() else (0, value)
         if dt == XSD + "dateTime":
-            value = datetime.fromisoformat(node.lex)
-            return (1 if value.tzinfo else 2, value)
+            moment = datetime.fromisoformat(node.lex)
+            return (1 if moment.tzinfo else 2, moment)  # with and without a zone do not compare
         if dt == XSD + "date":
             return (3, date.fromisoformat(node.lex))
         if dt == STRING:
