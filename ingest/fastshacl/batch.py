@@ -9,15 +9,30 @@ per-node path and the general engines.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
-from ingest.fastshacl.shapes import Result, Shape, _own, conforms, results, values
+from ingest.fastshacl.shapes import Result, Shape, Step, _own, conforms, results, values
 from ingest.fastshacl.terms import Data, Node
 
 _EMPTY: list[Node] = []
 
 
 Broken = list[tuple[str, Node | None]]  # (source shape, offending value or None)
+
+
+def _values_each(
+    data: Data, path: tuple[Step, ...], foci: Sequence[Node]
+) -> Iterator[tuple[Node, list[Node]]]:
+    """Each focus node with its values on the path (a single predicate looked up inline)."""
+    if len(path) == 1 and not path[0][0]:
+        p = path[0][1]
+        get = data.out.get
+        for f in foci:
+            by_p = get(f) if isinstance(f, str) else None
+            yield f, (by_p.get(p, _EMPTY) if by_p is not None else _EMPTY)
+    else:
+        for f in foci:
+            yield f, values(data, path, f)
 
 
 def _leaf_broken(data: Data, s: Shape, foci: Sequence[Node]) -> list[tuple[Node, Broken]]:
@@ -27,22 +42,8 @@ def _leaf_broken(data: Data, s: Shape, foci: Sequence[Node]) -> list[tuple[Node,
         raise ValueError(f"{s.name} is not a memo-able property shape")
     counted = s.counts_only
     out = []
-    if len(path) == 1 and not path[0][0]:
-        p = path[0][1]
-        get = data.out.get
-        for f in foci:
-            by_p = get(f) if isinstance(f, str) else None
-            vals = by_p.get(p, _EMPTY) if by_p is not None else _EMPTY
-            key: object = len(vals) if counted else tuple(vals)
-            broken = memo.get(key)
-            if broken is None:
-                broken = memo[key] = _own(data, s, f, vals)
-            if broken:
-                out.append((f, broken))
-        return out
-    for f in foci:
-        vals = values(data, path, f)
-        key = len(vals) if counted else tuple(vals)
+    for f, vals in _values_each(data, path, foci):
+        key: object = len(vals) if counted else tuple(vals)
         broken = memo.get(key)
         if broken is None:
             broken = memo[key] = _own(data, s, f, vals)
