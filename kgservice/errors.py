@@ -66,10 +66,11 @@ class GraphUnavailable(ShieldError):
 
 def responses(*errors: type[ShieldError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` entries for the errors an endpoint can return."""
-    out: dict[int | str, dict[str, Any]] = {}
+    codes: dict[int, list[str]] = {}
     for err in errors:
-        out[err.status_code] = {"model": ErrorBody, "description": err.code}
-    return out
+        codes.setdefault(err.status_code, []).append(err.code)
+    return {status: {"model": ErrorBody, "description": " or ".join(names)}
+            for status, names in codes.items()}  # fmt: skip
 
 
 AUTH_ERRORS = (NotAuthenticated, Forbidden, GraphUnavailable)

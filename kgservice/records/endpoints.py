@@ -14,6 +14,7 @@ from kgservice.auth.roles import Role
 from kgservice.deps import GraphDep, LedgerDep, RuntimeDep
 from kgservice.errors import AUTH_ERRORS, BadRequest, ErrorBody, Forbidden, NotFound, responses
 from kgservice.records import service
+from kgservice.records.checking import CheckerUnavailable
 from kgservice.records.schemas import RecordOut, RejectedSubmission, SubmissionReceipt
 
 router = APIRouter(prefix="/v1/records", tags=["records"])
@@ -36,8 +37,9 @@ class TooManyRecords(BadRequest):
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
+    response_model=SubmissionReceipt,
     responses={
-        **responses(*AUTH_ERRORS, Unreadable, UnsupportedMedia, TooManyRecords),
+        **responses(*AUTH_ERRORS, Unreadable, UnsupportedMedia, TooManyRecords, CheckerUnavailable),
         200: {"model": SubmissionReceipt, "description": "resubmission: the original receipt"},
         413: {"model": ErrorBody, "description": "payload_too_large"},
         422: {"model": RejectedSubmission, "description": "record rules violated"},
@@ -45,14 +47,13 @@ class TooManyRecords(BadRequest):
 )
 async def submit(
     request: Request,
-    response: Response,
     principal: Annotated[Principal, Depends(Allow(Role.institution_system))],
     runtime: RuntimeDep,
     graph: GraphDep,
     ledger: LedgerDep,
     content_type: Annotated[str | None, Header()] = None,
     x_source_name: Annotated[str | None, Header(max_length=200)] = None,
-) -> SubmissionReceipt:
+) -> Response:
     """Submit one file (JSON, FHIR Bundle, meter CSV or XLSX) for the caller's institution.
 
     It is read, normalised, graded and validated; if any rule is violated nothing is stored and
@@ -85,9 +86,11 @@ async def submit(
         service.submit, ledger, runtime.protector, principal, institution, checked, fmt, name,
         len(data),
     )  # fmt: skip
-    if receipt.duplicate:
-        response.status_code = status.HTTP_200_OK
-    return receipt
+    # Serialised here rather than through FastAPI's response model, which would dump it,
+    # validate the dump and dump it again: ~0.1 s of this process per 1,000 records (measured),
+    # for a receipt that lists every field.
+    code = status.HTTP_200_OK if receipt.duplicate else status.HTTP_201_CREATED
+    return Response(receipt.model_dump_json(), code, media_type="application/json")
 
 
 @router.get("/{record_id}", responses=responses(*AUTH_ERRORS, NotFound))
