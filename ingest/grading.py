@@ -2,7 +2,7 @@
 
 One ``Grader`` per process holds the prepared shapes. ``grade`` runs the SHACL-AF rules (which add
 category, level, tier and the grading rule's id to every field) and then every constraint, on a
-whole submission at once: one validation per submission, not per record. Two engines:
+whole submission at once: one validation per submission, not per record. Three engines:
 
 - ``pyshacl``: the reference semantics (passes 120 of the 121 W3C SHACL tests); ~1 s per record
   here because rdflib re-parses SPARQL text per focus node.
