@@ -29,7 +29,7 @@ _TARGET_PREDICATES = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.tar
 @dataclass(frozen=True, slots=True)
 class Outcome:
     data: Data  # the data graph with what the rules inferred
-    results: list[Result]  # de-duplicated, in shape and focus order
+    results: list[Result]  # de-duplicated, shape by shape
     delegated: str | None  # N-Triples for the SPARQL constraints, if any
 
 
@@ -185,8 +185,10 @@ class Validator:
         if RDF_TYPE in inferred:
             raise Unsupported("a rule infers rdf:type, which targets and sh:class read")
         for s in self.rule_shapes:
+            if s.deactivated:
+                raise Unsupported(f"{s.name} has rules and is deactivated")
             reads = s.target_reads().union(*(c.reads for r in s.rules for c in r.conditions))
-            if s.deactivated or reads & inferred:
+            if reads & inferred:
                 raise Unsupported(f"the rules of {s.name} depend on what rules infer")
         delegated = [s for s in self.check_shapes if s.sparql]
         self.delegation = Delegation(g, delegated) if delegated else None
