@@ -1,23 +1,55 @@
-"""Checking many focus nodes against one shape at a time.
+"""Checking focus nodes against compiled shapes, many at a time.
 
-``shapes.results`` answers for one focus node; a file has ~14 fields per record, and calling it
-per field and shape cost more in Python's function calls than in the checks. Here a shape runs
-over all its focus nodes in one loop, and a property shape that depends on its values alone
-(``Shape.memo``) costs a dictionary look-up per focus node. Same results, tested against the
-per-node path and the general engines.
+A file has ~14 fields per record; checking them one call per field and shape cost more in
+Python's function calls than in the checks. So a shape runs over all its focus nodes in one
+loop, and a property shape that depends on its values alone (``Shape.memo``) costs a dictionary
+look-up per focus node. Nested shapes (``sh:node``, ``sh:or``, ...) are checked the same way,
+over the value nodes of their parent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from ingest.fastshacl.shapes import Result, Shape, Step, _own, conforms, results, values
+from ingest.fastshacl.shapes import Shape, Step
 from ingest.fastshacl.terms import Data, Node
 
+Result = tuple[Node, str, Node | None]  # (focus node, source shape, offending value or None)
+_MEMO_LIMIT = 100_000
 _EMPTY: list[Node] = []
 
 
 Broken = list[tuple[str, Node | None]]  # (source shape, offending value or None)
+
+
+def values(data: Data, path: tuple[Step, ...], focus: Node) -> list[Node]:
+    """The value nodes of a path (do not change the list: it may be the index's own)."""
+    if len(path) == 1 and not path[0][0]:
+        return data.values(focus, path[0][1])
+    nodes: list[Node] = [focus]
+    for inverse, p in path:
+        found: dict[Node, None] = {}
+        for n in nodes:
+            found.update(dict.fromkeys(data.inverse(n, p) if inverse else data.values(n, p)))
+        nodes = list(found)
+    return nodes
+
+
+def _own(data: Data, s: Shape, nodes: Sequence[Node]) -> Broken:
+    """The shape's own constraints (not its property shapes) that its value nodes break."""
+    out: Broken = []
+    if s.path is not None:
+        n = len(nodes)
+        if s.min_count is not None and n < s.min_count:
+            out.append((s.name, None))
+        if s.max_count is not None and n > s.max_count:
+            out.append((s.name, None))
+        out += [(s.name, None) for v in s.has_value if v not in nodes]
+    out += [(s.name, v) for v in nodes for check in s.simple if not check(data, v)]
+    for kind, shapes in s.logic:
+        bad = _logic_failing(data, kind, shapes, nodes)
+        out += [(s.name, v) for v in nodes if v in bad]
+    return out
 
 
 def _values_each(
@@ -46,7 +78,9 @@ def _leaf_broken(data: Data, s: Shape, foci: Sequence[Node]) -> list[tuple[Node,
         key: object = len(vals) if counted else tuple(vals)
         broken = memo.get(key)
         if broken is None:
-            broken = memo[key] = _own(data, s, f, vals)
+            if len(memo) > _MEMO_LIMIT:
+                memo.clear()
+            broken = memo[key] = _own(data, s, vals)
         if broken:
             out.append((f, broken))
     return out
@@ -59,12 +93,13 @@ def failing(data: Data, s: Shape, foci: Sequence[Node]) -> set[Node]:
     if s.path is not None:
         if s.memo is not None:
             return {f for f, _ in _leaf_broken(data, s, foci)}
-        return {f for f in foci if not conforms(data, s, f)}
-    bad: set[Node] = set()
-    for check in s.simple:
-        bad.update(f for f in foci if not check(data, f))
-    for kind, shapes in s.logic:
-        bad |= _logic_failing(data, kind, shapes, foci)
+        return {
+            f
+            for f, vals in _values_each(data, s.path, foci)
+            if _own(data, s, vals) or any(failing(data, p, vals) for p in s.properties)
+        }
+    # A node shape's value nodes are its focus nodes: what its own constraints name is them.
+    bad = {v for _, v in _own(data, s, foci) if v is not None}
     for prop in s.properties:
         bad |= failing(data, prop, foci)
     return bad
@@ -85,21 +120,22 @@ def _logic_failing(data: Data, kind: str, shapes: list[Shape], foci: Sequence[No
 
 
 def batch_results(data: Data, s: Shape, foci: Sequence[Node]) -> list[Result]:
-    """``results`` for every focus node, grouped by constraint rather than by focus node."""
+    """Every constraint of ``s`` that each focus node breaks, as SHACL validation reports them
+    (a nested property shape's results name the value node it was checked on as focus)."""
     if s.deactivated or not foci:
         return []
     if s.path is not None:
         if s.memo is not None:
             return [(f, source, v) for f, broken in _leaf_broken(data, s, foci)
                     for source, v in broken]  # fmt: skip
-        return [r for f in foci for r in results(data, s, f)]
-    out: list[Result] = []
-    name = s.name
-    for check in s.simple:
-        out += [(f, name, f) for f in foci if not check(data, f)]
-    for kind, shapes in s.logic:
-        bad = _logic_failing(data, kind, shapes, foci)
-        out += [(f, name, f) for f in foci if f in bad]
+        out: list[Result] = []
+        for f, vals in _values_each(data, s.path, foci):
+            out += [(f, source, v) for source, v in _own(data, s, vals)]
+            for prop in s.properties:
+                out += batch_results(data, prop, vals)
+        return out
+    # A node shape's value nodes are its focus nodes (so a value is never None here).
+    out = [(v, source, v) for source, v in _own(data, s, foci) if v is not None]
     for prop in s.properties:
         out += batch_results(data, prop, foci)
     return out

@@ -19,8 +19,8 @@ from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.term import Node as RdflibNode
 
-from ingest.fastshacl.batch import batch_results, failing
-from ingest.fastshacl.shapes import Result, Shape, Unsupported, compile_shapes
+from ingest.fastshacl.batch import Result, batch_results, failing
+from ingest.fastshacl.shapes import Shape, Unsupported, compile_shapes
 from ingest.fastshacl.terms import RDF_TYPE, Data, Node, read_ntriples, to_ntriples
 
 _TARGET_PREDICATES = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)

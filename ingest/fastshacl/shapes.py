@@ -68,8 +68,7 @@ class Shape:
     min_count: int | None = None
     max_count: int | None = None
     has_value: list[Node] = field(default_factory=list)
-    checks: list[Check] = field(default_factory=list)  # every value check, as a function
-    simple: list[Check] = field(default_factory=list)  # those that look at the value alone
+    simple: list[Check] = field(default_factory=list)  # value checks: sh:datatype, sh:in, ...
     logic: list[tuple[str, list[Shape]]] = field(default_factory=list)  # sh:node, sh:or, ...
     properties: list[Shape] = field(default_factory=list)
     deactivated: bool = False
@@ -88,7 +87,7 @@ class Shape:
     @property
     def counts_only(self) -> bool:
         """Its verdict depends on how many values there are, not which (sh:hasValue does)."""
-        return not self.checks and not self.has_value
+        return not self.simple and not self.logic and not self.has_value
 
     @property
     def name(self) -> str:
@@ -202,7 +201,7 @@ class Compiler:
                 raise Unsupported("implicit class targets")
             return  # annotations (rdf:type sh:NodeShape, hs:ruleId, labels, ...)
         name = p[len(_SH) :]
-        if p in _META or name == "path":
+        if p in _META or name in ("path", "flags"):  # sh:flags is read with sh:pattern
             if name == "deactivated":
                 s.deactivated = isinstance(o, Literal) and o.toPython() is True
             return
@@ -233,23 +232,21 @@ class Compiler:
             if not top:
                 raise Unsupported("a SPARQL constraint in a shape used inside another")
             s.sparql.append(o)
+        elif name in ("node", "not", "and", "or", "xone"):
+            shapes = [self.shape(o)] if name in ("node", "not") else self._shapes(o)
+            s.logic.append((name, shapes))
+            s.reads_data = True
+            for inner in shapes:
+                s.reads |= inner.reads
         else:
-            check = self._value_check(s, node, name, o)
-            s.checks.append(check)
-            if name in ("node", "not"):
-                s.logic.append((name, [self.shape(o)]))
-            elif name in ("and", "or", "xone"):
-                s.logic.append((name, self._shapes(o)))
-            else:
-                s.simple.append(check)
+            s.simple.append(self._value_check(s, node, name, o))
 
     def _value_check(self, s: Shape, node: RdflibNode, name: str, o: RdflibNode) -> Check:
         g = self.g
-        if name in ("class", "node", "not", "and", "or", "xone"):
-            s.reads_data = True
         if name == "class":
             cls = _iri(g, o, "sh:class")
             s.reads.add(RDF_TYPE)
+            s.reads_data = True
             return lambda data, v: isinstance(v, str) and cls in data.values(v, RDF_TYPE)
         if name == "datatype":
             dt = _iri(g, o, "sh:datatype")
@@ -270,8 +267,6 @@ class Compiler:
                 flags |= _FLAGS.get(f, 0)
             rx = re.compile(str(o), flags)
             return lambda _, v: (t := _text(v)) is not None and rx.search(t) is not None
-        if name == "flags":
-            return lambda _, v: True  # read with sh:pattern
         if name in ("minInclusive", "maxInclusive", "minExclusive", "maxExclusive"):
             accept: dict[str, Callable[[int], bool]] = {
                 "minInclusive": lambda c: c >= 0, "maxInclusive": lambda c: c <= 0,
@@ -283,20 +278,6 @@ class Compiler:
             if name == "minLength":
                 return lambda _, v: (t := _text(v)) is not None and len(t) >= n
             return lambda _, v: (t := _text(v)) is not None and len(t) <= n
-        if name in ("node", "not"):
-            inner = self.shape(o)
-            s.reads |= inner.reads
-            want = name == "node"
-            return lambda data, v: conforms(data, inner, v) is want
-        if name in ("and", "or", "xone"):
-            parts = self._shapes(o)
-            for part in parts:
-                s.reads |= part.reads
-            if name == "and":
-                return lambda data, v: all(conforms(data, x, v) for x in parts)
-            if name == "or":
-                return lambda data, v: any(conforms(data, x, v) for x in parts)
-            return lambda data, v: sum(conforms(data, x, v) for x in parts) == 1
         raise Unsupported(f"sh:{name}")
 
     def _rule(self, node: RdflibNode) -> TripleRule:
@@ -312,85 +293,6 @@ class Compiler:
         predicate = _iri(g, _one(g, node, SH.predicate), "a rule's predicate")
         conditions = tuple(self.shape(c) for c in g.objects(node, SH.condition))
         return TripleRule(predicate, from_rdflib(obj), conditions)
-
-
-_MEMO_LIMIT = 100_000
-
-
-def values(data: Data, path: tuple[Step, ...], focus: Node) -> list[Node]:
-    """The value nodes of a path (do not change the list: it may be the index's own)."""
-    if len(path) == 1 and not path[0][0]:
-        return data.values(focus, path[0][1])
-    nodes: list[Node] = [focus]
-    for inverse, p in path:
-        found: dict[Node, None] = {}
-        for n in nodes:
-            found.update(dict.fromkeys(data.inverse(n, p) if inverse else data.values(n, p)))
-        nodes = list(found)
-    return nodes
-
-
-Result = tuple[Node, str, Node | None]  # (focus node, source shape, offending value or None)
-
-
-def _own(data: Data, s: Shape, focus: Node, nodes: list[Node]) -> list[tuple[str, Node | None]]:
-    """The shape's own constraints (not its property shapes) that are broken: (source, value)."""
-    out: list[tuple[str, Node | None]] = []
-    if s.path is not None:
-        n = len(nodes)
-        if s.min_count is not None and n < s.min_count:
-            out.append((s.name, None))
-        if s.max_count is not None and n > s.max_count:
-            out.append((s.name, None))
-        out += [(s.name, None) for v in s.has_value if v not in nodes]
-    out += [(s.name, v) for v in nodes for check in s.checks if not check(data, v)]
-    return out
-
-
-def _leaf(data: Data, s: Shape, focus: Node) -> list[tuple[str, Node | None]]:
-    nodes = values(data, s.path, focus) if s.path is not None else [focus]
-    memo = s.memo
-    if memo is None:
-        return _own(data, s, focus, nodes)
-    key: object = len(nodes) if s.counts_only else tuple(nodes)
-    found = memo.get(key)
-    if found is None:
-        if len(memo) > _MEMO_LIMIT:
-            memo.clear()
-        found = memo[key] = _own(data, s, focus, nodes)
-    return found
-
-
-def results(data: Data, s: Shape, focus: Node) -> list[Result]:
-    """Every constraint of ``s`` that ``focus`` breaks, as SHACL validation reports them."""
-    if s.deactivated:
-        return []
-    if s.memo is not None:
-        broken = _leaf(data, s, focus)
-        return [(focus, source, v) for source, v in broken] if broken else []
-    nodes = values(data, s.path, focus) if s.path is not None else [focus]
-    out: list[Result] = [(focus, source, v) for source, v in _own(data, s, focus, nodes)]
-    for prop in s.properties:
-        for v in nodes:
-            out += results(data, prop, v)
-    return out
-
-
-def conforms(data: Data, s: Shape, focus: Node) -> bool:
-    if s.deactivated:
-        return True
-    if s.memo is not None:
-        return not _leaf(data, s, focus)
-    if s.path is not None:
-        nodes = values(data, s.path, focus)
-        if _own(data, s, focus, nodes):
-            return False
-    else:
-        nodes = [focus]
-        for check in s.checks:
-            if not check(data, focus):
-                return False
-    return all(conforms(data, prop, v) for prop in s.properties for v in nodes)
 
 
 def compile_shapes(g: Graph) -> list[Shape]:
