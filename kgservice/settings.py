@@ -50,10 +50,12 @@ class LocalNeo4jSettings(BaseModel):
     jars: Path = REPO_ROOT / ".neo4j" / "jars"
     version: str = "5.26.30"
     bolt_port: int = Field(default=7687, ge=1, le=65535)
-    # A 1,000-record submission is one transaction of ~15k nodes: at 512m the server spent
-    # 1.7 s of CPU on one against 0.8-1.1 s at 2g, the difference in G1 marking cycles
-    # triggered by humongous allocations (measured from /proc and the GC log).
-    heap: str = "2g"
+    # A 1,000-record submission is one transaction of ~15k nodes, whose state is copied by every
+    # young collection that happens while it runs. The server's CPU per such submission: 1.7 s
+    # at 512m (G1 marking cycles triggered by humongous allocations), 0.72 s at 2g, 0.55 s at
+    # 6g (fewer collections; /proc and the GC log, mean of ten). 4g is the middle: bench/
+    # ingest.py's overlapped JSON rate was 955 at 2g, 966 at 4g, 983 and 1,061 at 6g.
+    heap: str = "4g"
     pagecache: str = "512m"
     transaction_timeout: str = "60s"
     start_timeout_s: float = Field(default=180.0, gt=0)

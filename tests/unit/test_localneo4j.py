@@ -35,3 +35,6 @@ def test_conf_binds_loopback_with_auth_and_limits(tmp_path: Path) -> None:
     assert "server.http.enabled=false" in lines
     # Strict validation stops the server on unknown settings: no 4.x `dbms.memory.*` names.
     assert not any(line.startswith("dbms.memory") for line in lines)
+    # The JVM options Neo4j's own neo4j.conf sets (we write the file, so we must set them).
+    assert "server.jvm.additional=-XX:+UseG1GC" in lines
+    assert "server.jvm.additional=-XX:+AlwaysPreTouch" in lines
