@@ -30,6 +30,7 @@ from kgservice.institutions.schemas import InstitutionIn, Tier
 from kgservice.ledger.canonical import Event, utc_now
 from kgservice.ledger.service import Ledger
 from kgservice.records import service as records
+from kgservice.records import storage
 from kgservice.records.protection import Protector
 from kgservice.records.schemas import SubmissionReceipt
 from kgservice.settings import REPO_ROOT
@@ -128,17 +129,11 @@ async def seed_records(
             raise LookupError(f"demo principal '{system}' is missing")
         for name, fmt, data in files:
             checked = pipeline.check(data, fmt, name, principal.institution)
-            receipt = await graph.write(
-                records.submit,
-                ledger,
-                protector,
-                principal,
-                principal.institution,
-                checked,
-                fmt,
-                name,
-                len(data),
-            )
+            prepared = storage.prepare(protector, checked, principal.institution, utc_now())
+            if prepared.violations:
+                raise records.RejectedRecords(prepared.violations)
+            receipt = await graph.write(records.submit, ledger, principal, principal.institution,
+                                        prepared, fmt, name, len(data))  # fmt: skip
             receipts.append(receipt)
     return receipts
 

@@ -1,10 +1,13 @@
 """Running the ingest pipeline from async code: in a worker process, one file at a time.
 
+The worker checks a file and prepares what the service stores (kgservice/records/storage.py:
+protected rows, contribution, findings), so the service only writes.
+
 Parsing, grading and validation are CPU-bound Python. In a thread of the service they held the
 interpreter lock for ~0.5 s per 1,000 records, so every other request — decisions, whose p99 is
 25 ms — waited for it in slices, and storing the previous file competed with checking the next
-one. In its own process the check runs on the other core: the service only unpickles the result
-(~0.07 s per 1,000 JSON records).
+one. In its own process the check runs on the other core: the service only unpickles the rows
+(~0.02 s per 1,000 JSON records).
 
 One worker per service process by default: two cores gain nothing from more, and it bounds
 memory. If the worker dies (say the kernel kills it on a huge file), the request gets a 503 and
@@ -22,10 +25,12 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from ingest.grading import Grader
-from ingest.pipeline import Checked, Pipeline
+from ingest.pipeline import Pipeline
 from ingest.readers.meter import load_mappings
 from kgservice import heap
 from kgservice.errors import ShieldError
+from kgservice.records.protection import Protector
+from kgservice.records.storage import Prepared, prepare
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +50,12 @@ def _start() -> None:
     heap.settle(heap.CHECKING_YOUNG)
 
 
-def _check(data: bytes, fmt: str, source: str, institution: str) -> Checked:
+def _prepare(data: bytes, fmt: str, source: str, institution: str, protector: Protector,
+             received: str) -> Prepared:  # fmt: skip
     if _pipeline is None:
         raise RuntimeError("the worker was not started with its pipeline")
-    return _pipeline.check(data, fmt, source, institution)
+    return prepare(protector, _pipeline.check(data, fmt, source, institution), institution,
+                   received)  # fmt: skip
 
 
 def _pid() -> int:
@@ -79,11 +86,17 @@ class Checker:
     async def worker_pid(self) -> int:
         return await asyncio.get_running_loop().run_in_executor(self._executor(), _pid)
 
-    async def check(self, data: bytes, fmt: str, source: str, institution: str) -> Checked:
+    async def prepare(self, data: bytes, fmt: str, source: str, institution: str,
+                      protector: Protector, received: str) -> Prepared:  # fmt: skip
+        """Check ``data`` and, if it breaks no rule, protect it for storage; ``received`` is
+        the time the service received it. The keys travel with each call (a pipe to our own
+        child process), so one worker serves services with different settings, as in the
+        tests."""
         pool = self._executor()
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(pool, _check, data, fmt, source, institution)
+            return await loop.run_in_executor(pool, _prepare, data, fmt, source, institution,
+                                              protector, received)  # fmt: skip
         except BrokenProcessPool:
             log.error("the ingest worker process died; starting a new one")
             with self._lock:

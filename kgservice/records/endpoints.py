@@ -13,6 +13,7 @@ from kgservice.auth.models import Principal
 from kgservice.auth.roles import Role
 from kgservice.deps import GraphDep, LedgerDep, RuntimeDep
 from kgservice.errors import AUTH_ERRORS, BadRequest, ErrorBody, Forbidden, NotFound, responses
+from kgservice.ledger.canonical import utc_now
 from kgservice.records import service
 from kgservice.records.checking import CheckerUnavailable
 from kgservice.records.schemas import RecordOut, RejectedSubmission, SubmissionReceipt
@@ -71,21 +72,20 @@ async def submit(
     except IngestError as e:
         raise UnsupportedMedia(str(e)) from None
     try:
-        checked = await runtime.checker.check(data, fmt, name, institution)
+        prepared = await runtime.checker.prepare(data, fmt, name, institution, runtime.protector,
+                                                 utc_now())  # fmt: skip
     except IngestError as e:
         raise Unreadable(str(e)) from None
     limit = runtime.settings.api.max_records_per_submission
-    if len(checked.records) > limit:
+    if prepared.count > limit:
         raise TooManyRecords(
-            f"{name}: {len(checked.records)} records; at most {limit} per submission: split it"
+            f"{name}: {prepared.count} records; at most {limit} per submission: split it"
         )
-    violations = service.violations_of(checked)
-    if violations:
-        raise service.RejectedRecords(violations)
+    if prepared.violations:
+        raise service.RejectedRecords(prepared.violations)
     receipt = await graph.write(
-        service.submit, ledger, runtime.protector, principal, institution, checked, fmt, name,
-        len(data),
-    )  # fmt: skip
+        service.submit, ledger, principal, institution, prepared, fmt, name, len(data)
+    )
     # Serialised here rather than through FastAPI's response model, which would dump it,
     # validate the dump and dump it again: ~0.1 s of this process per 1,000 records (measured),
     # for a receipt that lists every field.

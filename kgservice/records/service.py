@@ -7,17 +7,14 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from ingest.grading import Finding as EngineFinding
-from ingest.pipeline import Checked
 from kgservice.auth.access import check_scope
 from kgservice.auth.models import Principal
 from kgservice.auth.roles import Role
 from kgservice.errors import NotFound, ShieldError
-from kgservice.ledger.canonical import Event, utc_now
+from kgservice.ledger.canonical import Event
 from kgservice.ledger.schemas import ReceiptOut
 from kgservice.ledger.service import Ledger
 from kgservice.records import repository as repo
-from kgservice.records.contribution import measure
 from kgservice.records.protection import Protector
 from kgservice.records.schemas import (
     ContributionOut,
@@ -28,7 +25,7 @@ from kgservice.records.schemas import (
     RecordReceipt,
     SubmissionReceipt,
 )
-from kgservice.records.storage import rows
+from kgservice.records.storage import Prepared
 
 # Roles that may see their own institution's core-private values in plaintext.
 PLAINTEXT_ROLES = frozenset({Role.institution_system, Role.requester})
@@ -52,17 +49,6 @@ class RejectedRecords(ShieldError):
         return {"violations": [v.model_dump() for v in self.violations]}
 
 
-def finding_out(location: str, f: EngineFinding) -> Finding:
-    r = f.rule
-    return Finding(location=location, rule=r.id, severity=r.severity, message_zh=r.message_zh,
-                   message_en=r.message_en, article=r.article, detail=f.detail)  # fmt: skip
-
-
-def violations_of(checked: Checked) -> list[Finding]:
-    # An ungraded field is among them: R-GRADED reports every field without exactly one grade.
-    return [finding_out(loc, f) for loc, f in checked.violations]
-
-
 def source_key(institution: str, digest: str) -> str:
     return f"{institution}:{digest}"
 
@@ -79,50 +65,49 @@ def _tag(row: dict[str, Any]) -> FieldTag:
 async def submit(
     tx: AsyncManagedTransaction,
     ledger: Ledger,
-    protector: Protector,
     principal: Principal,
     institution: str,
-    checked: Checked,
+    prepared: Prepared,
     fmt: str,
     name: str,
     size: int,
 ) -> SubmissionReceipt:
-    """Store a checked, rule-abiding submission; a resubmission returns the original receipt."""
-    key = source_key(institution, checked.digest)
+    """Store a prepared, rule-abiding submission; a resubmission returns the original receipt."""
+    if prepared.violations or prepared.contribution is None:
+        raise ValueError("a submission that breaks record rules is never stored")
+    key = source_key(institution, prepared.digest)
     previous = await repo.source_receipt(tx, key)
     if previous is not None:
         receipt = SubmissionReceipt.model_validate_json(previous)
         return receipt.model_copy(update={"duplicate": True})
-    received = utc_now()
-    stored = rows(protector, checked, institution, received)
-    contribution = measure(checked)
+    received = prepared.received
+    contribution = prepared.contribution.as_json()
     await repo.create_source(
-        tx, key=key, sha256=checked.digest, institution=institution,
-        reader=checked.extracted.reader, method=checked.extracted.method, format=fmt,
-        name=name, size=size, received=received, principal=principal.id,
+        tx, key=key, sha256=prepared.digest, institution=institution, reader=prepared.reader,
+        method=prepared.method, format=fmt, name=name, size=size, received=received,
+        principal=principal.id,
     )  # fmt: skip
-    await repo.create_records(tx, key, institution, stored.records)
+    await repo.create_records(tx, key, institution, prepared.records)
     await repo.create_contribution(tx, key=key, institution=institution, time=received,
-                                   **contribution.as_json())  # fmt: skip
+                                   **contribution)  # fmt: skip
     event = Event(
         "records.ingested",
         principal.id,
-        {"source_sha256": checked.digest, "reader": checked.extracted.reader,
-         "record_ids": [r["id"] for r in stored.records], "contribution": contribution.as_json()},
+        {"source_sha256": prepared.digest, "reader": prepared.reader,
+         "record_ids": [r["id"] for r in prepared.records], "contribution": contribution},
         institution=institution,
     )  # fmt: skip
     (ledger_receipt,) = await ledger.append(tx, [event])
     receipt = SubmissionReceipt(
-        sha256=checked.digest,
+        sha256=prepared.digest,
         institution=institution,
-        reader=checked.extracted.reader,
+        reader=prepared.reader,
         received=received,
         duplicate=False,
         records=[RecordReceipt(id=r["id"], kind=r["kind"], patient=r["patient"],
-                               fields=[_tag(f) for f in r["fields"]]) for r in stored.records],
-        warnings=[finding_out(f.ref.datum.location, x) for f in checked.fields
-                  for x in f.findings if x.rule.severity != "Violation"],
-        contribution=ContributionOut.model_validate(contribution.as_json()),
+                               fields=[_tag(f) for f in r["fields"]]) for r in prepared.records],
+        warnings=prepared.warnings,
+        contribution=ContributionOut.model_validate(contribution),
         ledger=ReceiptOut.of(ledger_receipt),
     )  # fmt: skip
     await repo.set_receipt(tx, key, receipt.model_dump_json(), ledger_receipt.seq)
