@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import neo4j
 from neo4j import (
@@ -62,6 +62,18 @@ def create_sync_driver(settings: Settings) -> Driver:
         connection_timeout=settings.neo4j.connect_timeout_s,
         notifications_min_severity="OFF",
     )
+
+
+class Bulk(list[Any]):
+    """A large list parameter, packed exactly as a list. The driver renders every statement's
+    parameters with repr() for its debug log whether or not debug logging is on (neo4j 5.28,
+    ``Bolt5x0.run``): for a 1,000-record submission's rows ~0.05 s of the service's CPU, and,
+    were debug logging on, every stored row in the log. Here the log line shows a count."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} items>"
 
 
 class Graph:

@@ -6,6 +6,8 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
+from kgservice.graph.database import Bulk
+
 SOURCE_RECEIPT = "MATCH (s:Source {key: $key}) RETURN s.receipt AS receipt"
 CREATE_SOURCE = """
 MATCH (i:Institution {id: $institution})
@@ -65,7 +67,7 @@ async def create_records(
 ) -> None:
     """Create records; each row carries its ``fields`` (rows of Field properties)."""
     await (
-        await tx.run(CREATE_RECORDS, key=key, institution=institution, records=records)
+        await tx.run(CREATE_RECORDS, key=key, institution=institution, records=Bulk(records))
     ).consume()
 
 
