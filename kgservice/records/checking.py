@@ -21,6 +21,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -41,13 +42,25 @@ class CheckerUnavailable(ShieldError):
 
 
 _pipeline: Pipeline | None = None
+PARENT_POLL_S = 1.0
 
 
 def _start() -> None:
     """In the worker: load the shapes and mappings once, as the service would."""
     global _pipeline
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True,
+                     name="exit-with-parent").start()  # fmt: skip
     _pipeline = Pipeline(Grader.from_directory(), load_mappings())
     heap.settle(heap.CHECKING_YOUNG)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End the worker once the service is gone, however it ended. A service stopped without its
+    shutdown (killed, or out of memory) left its worker running: an idle process holding the
+    protection keys it was last handed (seen after benchmark runs)."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_S)
+    os._exit(0)
 
 
 def _prepare(data: bytes, fmt: str, source: str, institution: str, protector: Protector,

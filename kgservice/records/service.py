@@ -75,6 +75,9 @@ async def submit(
     """Store a prepared, rule-abiding submission; a resubmission returns the original receipt."""
     if prepared.violations or prepared.contribution is None:
         raise ValueError("a submission that breaks record rules is never stored")
+    if prepared.institution != institution:
+        # Its ciphertexts are bound to the institution it was prepared for.
+        raise ValueError("a submission is stored only for the institution it was prepared for")
     key = source_key(institution, prepared.digest)
     previous = await repo.source_receipt(tx, key)
     if previous is not None:

@@ -42,6 +42,7 @@ class Prepared:
     """A checked submission, protected and ready to store; or its violations."""
 
     digest: str  # SHA-256 of the submitted bytes
+    institution: str  # whose keys protect the rows (and bind their ciphertexts)
     reader: str
     method: str
     received: str
@@ -64,11 +65,11 @@ def prepare(p: Protector, checked: Checked, institution: str, received: str) -> 
     violations = [finding_out(loc, f) for loc, f in checked.violations]
     extracted = checked.extracted
     if violations:
-        return Prepared(checked.digest, extracted.reader, extracted.method, received,
-                        len(checked.records), violations, [], [], None)  # fmt: skip
+        return Prepared(checked.digest, institution, extracted.reader, extracted.method,
+                        received, len(checked.records), violations, [], [], None)  # fmt: skip
     warnings = [finding_out(f.ref.datum.location, x) for f in checked.fields
                 for x in f.findings if x.rule.severity != "Violation"]  # fmt: skip
-    return Prepared(checked.digest, extracted.reader, extracted.method, received,
+    return Prepared(checked.digest, institution, extracted.reader, extracted.method, received,
                     len(checked.records), [], rows(p, checked, institution, received), warnings,
                     measure(checked))  # fmt: skip
 

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, cast
 
+import anyio
 import pytest
 from pydantic import SecretStr
 
+from ingest.grading import Grader
+from ingest.pipeline import Pipeline
+from ingest.readers.meter import load_mappings
+from kgservice.auth.models import Principal
+from kgservice.auth.roles import Role
+from kgservice.records import service, storage
 from kgservice.records.protection import ProtectionKeyError, Protector, load_protector
 from kgservice.settings import (
+    REPO_ROOT,
     Environment,
     LedgerSettings,
     Neo4jSettings,
@@ -64,3 +73,25 @@ def test_production_needs_protection_keys() -> None:
             neo4j=Neo4jSettings(password=SecretStr("a-real-secret-pw")),
             ledger=LedgerSettings(signing_key=SecretStr("11" * 32)),
         )
+
+
+def test_prepared_rows_hold_no_plaintext_identifier_and_stay_with_their_institution() -> None:
+    data = (REPO_ROOT / "samples" / "records.json").read_bytes()
+    checked = Pipeline(Grader.from_directory(), load_mappings()).check(data, "json", "r", "a")
+    prepared = storage.prepare(P, checked, "clinic-a", "2026-11-29T00:00:00Z")
+    assert not prepared.violations
+    assert prepared.count == len(prepared.records) > 0
+    identifiers = {f.ref.datum.value for f in checked.fields
+                   if f.ref.datum.kind in storage.IDENTIFIER_KINDS}  # fmt: skip
+    assert identifiers
+    text = repr([r["fields"] for r in prepared.records])
+    assert not any(str(v) in text for v in identifiers)
+    system = Principal(id="prn_x", name="x", role=Role.institution_system,
+                       institution="clinic-b", created="2026-11-29T00:00:00Z")  # fmt: skip
+    nothing = cast(Any, None)  # refused before the transaction or ledger is touched
+
+    async def store_for_b() -> None:
+        await service.submit(nothing, nothing, system, "clinic-b", prepared, "json", "r", 1)
+
+    with pytest.raises(ValueError, match="prepared for"):
+        anyio.run(store_for_b)
