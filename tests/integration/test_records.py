@@ -117,6 +117,9 @@ async def test_a_violation_refuses_the_whole_file_and_writes_nothing(
          400, "unreadable_input", "not a readable XLSX"),
         ("用户编号,测量时间\nU1,2026/11/01 08:00\n".encode("gb18030"), "text/csv", 400,
          "unreadable_input", "missing columns"),
+        (b'{"resourceType": "Bundle", "type": "collection", "entry": [{"resource": '
+         b'{"resourceType": "Foo"}}]}', "application/fhir+json", 400, "unreadable_input",
+         'Bundle.entry.0.resource.resourceType: "Foo" is not a FHIR R4 resource type'),
         (b"GIF89a", "image/gif", 415, "unsupported_media_type", "image/gif"),
         (b"", "application/json", 400, "unreadable_input", "empty"),
     ],
