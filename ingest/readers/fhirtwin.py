@@ -29,6 +29,7 @@ Bundles and on thousands of broken variants of them (tests/unit/test_fhirtwin.py
 from __future__ import annotations
 
 import functools
+import logging
 import types
 import typing
 import warnings
@@ -58,9 +59,8 @@ RESOURCES = (
     "MedicationStatement",
     "Consent",
 )
-# Validators fhir.resources runs on every element, whose checks the twin makes in its own way.
-BASE_VALIDATORS = frozenset({"reject_null_complex_elements", "validate_after_model_construction"})
 _CONFIG = ConfigDict(extra="forbid")
+log = logging.getLogger(__name__)
 
 
 class Unsupported(Exception):
@@ -83,10 +83,8 @@ class _Builder:
         name = "Twin" + cls.__name__
         if name in self.twins or name in self.building:
             return name
-        decorators = cls.__pydantic_decorators__
-        own = {*decorators.model_validators, *decorators.field_validators, *decorators.validators}
-        if own - BASE_VALIDATORS:
-            raise Unsupported(f"{cls.__name__} has validators of its own")
+        if not _only_base_behaviour(cls):
+            raise Unsupported(f"{cls.__name__} validates in ways of its own")
         self.building.add(name)
         required = {field for field, _ in cls.get_required_fields(None)}  # type: ignore[arg-type]
         fields: dict[str, Any] = {}
@@ -146,6 +144,29 @@ class _Builder:
         return Annotated[Union[members], Discriminator(_resource_tag)]  # noqa: UP007
 
 
+def _function(decorator: Any) -> Any:
+    return getattr(decorator.func, "__func__", decorator.func)  # a classmethod's function
+
+
+def _only_base_behaviour(cls: type[FHIRAbstractModel]) -> bool:
+    """Whether validating ``cls`` does only what every fhir.resources element does — the very
+    validators of the base class, its ``__init__``, no extra keys — which the twin reproduces.
+    A class that adds or overrides any of it (FHIRPrimitiveExtension does) is not twinned."""
+    base = FHIRAbstractModel.__pydantic_decorators__
+    ours = cls.__pydantic_decorators__
+    if ours.field_validators or ours.validators or ours.root_validators:
+        return False
+    if ours.model_validators.keys() != base.model_validators.keys():
+        return False
+    same = all(_function(ours.model_validators[n]) is _function(base.model_validators[n])
+               for n in base.model_validators)  # fmt: skip
+    return (
+        same
+        and cls.__init__ is FHIRAbstractModel.__init__
+        and (cls.model_config.get("extra") == "forbid")
+    )
+
+
 def _without_none(annotation: Any) -> Any:
     if typing.get_origin(annotation) in (Union, types.UnionType):
         rest = [a for a in typing.get_args(annotation) if a is not type(None)]
@@ -186,10 +207,15 @@ def _choice_check(choices: Choices) -> Any:
 
 
 @functools.cache
-def bundle_twin() -> type[BaseModel]:
-    """The twin of Bundle (built once per process, ~0.6 s)."""
+def bundle_twin() -> type[BaseModel] | None:
+    """The twin of Bundle (built once per process, ~0.3 s); None if a version of fhir.resources
+    validates Bundles in a way the twin does not reproduce (then it judges every Bundle)."""
     builder = _Builder()
-    root = builder.twin(Bundle)
+    try:
+        root = builder.twin(Bundle)
+    except Unsupported as e:
+        log.warning("FHIR Bundles are validated by fhir.resources alone: %s", e)
+        return None
     model = builder.twins[root]
     # Twins refer to each other by name (Identifier and Reference to each other, for one).
     # Rebuilding the root resolves them all into its one schema; nested twins are only ever
@@ -201,7 +227,10 @@ def bundle_twin() -> type[BaseModel]:
 def validate(raw: dict[str, Any]) -> BaseModel | None:
     """The Bundle as the twin reads it, or None when the twin refuses it (then fhir.resources
     decides)."""
+    twin = bundle_twin()
+    if twin is None:
+        return None
     try:
-        return bundle_twin().model_validate(raw)
+        return twin.model_validate(raw)
     except (ValidationError, ValueError, TypeError):
         return None

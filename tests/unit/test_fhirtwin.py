@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.fhirprimitiveextension import FHIRPrimitiveExtension
+from fhir.resources.R4B.patient import Patient
 from pydantic import BaseModel, ValidationError
 
 from ingest.errors import IngestError
@@ -345,3 +347,9 @@ def test_a_contained_resource_of_no_resource_type_is_refused() -> None:
     raw["entry"][0]["resource"]["contained"] = [{"resourceType": "Foo"}]
     with pytest.raises(IngestError, match=r"b\.json Bundle: a resourceType names no FHIR R4"):
         fhir.read(json.dumps(raw).encode(), "b.json")
+
+
+def test_only_classes_that_validate_as_every_element_does_are_twinned() -> None:
+    assert fhirtwin._only_base_behaviour(Patient)
+    # It checks that an extension or a comment is present: a validator of its own.
+    assert not fhirtwin._only_base_behaviour(FHIRPrimitiveExtension)
