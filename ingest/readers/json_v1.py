@@ -19,7 +19,6 @@ error that names its place rather than silently lost data.
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
@@ -28,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ingest.errors import IngestError
 from ingest.model import Datum, Extracted, Subject, SubjectKind
+from ingest.readers import jsondoc
 
 READER = "json/v1"
 OBSERVATION_KINDS = {
@@ -119,10 +119,7 @@ def _location(loc: tuple[int | str, ...]) -> str:
 
 
 def read(data: bytes, source: str) -> Extracted:
-    try:
-        raw = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise IngestError(source, f"not UTF-8 JSON: {e}") from None
+    raw = jsondoc.load(data, source)
     try:
         doc = DocumentIn.model_validate(raw)
     except ValidationError as e:

@@ -63,3 +63,27 @@ def test_broken_variants_are_checked_or_refused_by_name(pipeline: Pipeline, name
         outcomes["with findings" if findings else "clean"] += 1
     # The variants reach all three outcomes, so the check above is not vacuous.
     assert set(outcomes) == {"refused", "with findings", "clean"}, outcomes
+
+
+def _nested_extensions(depth: int) -> bytes:
+    patient = '{"resourceType": "Patient", "extension": ' + '[{"url": "x", "extension": ' * depth
+    patient += "[]" + "}]" * depth + "}"
+    bundle = '{"resourceType": "Bundle", "type": "collection", "entry": [{"resource": %s}]}'
+    return (bundle % patient).encode()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "data", "said"),
+    [
+        ("json", b"[" * 100_000 + b"]" * 100_000, "f.json: the JSON is nested too deeply"),
+        ("fhir", b"[" * 100_000 + b"]" * 100_000, "f.json: the JSON is nested too deeply"),
+        # Decodable, but fhir.resources' validators recurse in Python once per level.
+        ("fhir", _nested_extensions(400), "f.json Bundle: the Bundle is nested too deeply"),
+    ],
+)
+def test_deep_nesting_is_refused_by_name(
+    pipeline: Pipeline, fmt: str, data: bytes, said: str
+) -> None:
+    with pytest.raises(IngestError) as e:
+        pipeline.check(data, fmt, "f.json", "clinic-b")
+    assert str(e.value) == said
