@@ -92,11 +92,16 @@ def check_text(text: str) -> RedLines:
         line = e.lines + 1
         column = e._i - text.rfind("\n", 0, e._i)
         raise BadRequest(f"Turtle syntax error at line {line}, column {column}: {e._why}") from None
+    except RecursionError:
+        # rdflib parses nested blank nodes and lists by recursion: a few hundred levels do it.
+        raise BadRequest("Turtle nested too deeply (blank nodes or lists)") from None
     try:
         validate(Graph(), shacl_graph=g, meta_shacl=True, advanced=True)
     except ReportableRuntimeError as e:
         report = str(e).split("Results", 1)[-1].strip()[:1500]
         raise Unprocessable(f"not valid SHACL (SHACL-for-SHACL): {report}") from None
+    except RecursionError:
+        raise Unprocessable("the shapes are nested too deeply to check") from None
     targets = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
     anonymous = sorted(
         str(shape) for shape in g.subjects(RDF.type, SH.NodeShape)

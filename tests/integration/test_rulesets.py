@@ -77,6 +77,9 @@ async def test_upload_replay_and_two_person_activation(
         (PREFIXES + "hs:X a sh:NodeShape ; sh:targetClass hs:C ;\n"
          "  sh:property [ sh:path hs:p ; sh:minCount 1 ] .\n",
          422, "hs:ruleId"),
+        # rdflib parses nested blank nodes by recursion: this was a RecursionError, a 500.
+        (PREFIXES + "hs:a hs:b " + "[ hs:c " * 1000 + "1" + " ]" * 1000 + " .\n",
+         400, "nested too deeply"),
     ],
 )  # fmt: skip
 async def test_bad_rule_sets_are_refused_with_the_place(
