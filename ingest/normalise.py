@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, DecimalException, InvalidOperation
 
 from ingest.errors import IngestError
 from ingest.model import Datum, Value
@@ -72,14 +72,20 @@ def unit_key(unit: str) -> str:
     return _UNIT_ALIASES.get(text, text)
 
 
+def _shown(raw: object) -> str:
+    """A value as a message quotes it: its start, if it is long."""
+    text = str(raw)
+    return text if len(text) <= 40 else text[:10] + "…"
+
+
 def to_decimal(raw: object, location: str, what: str) -> Decimal:
     text = str(raw).strip().replace(",", ".") if not isinstance(raw, Decimal) else raw
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise IngestError(location, f"{what} '{raw}' is not a number") from None
+        raise IngestError(location, f"{what} '{_shown(raw)}' is not a number") from None
     if not value.is_finite():
-        raise IngestError(location, f"{what} '{raw}' is not a number")
+        raise IngestError(location, f"{what} '{_shown(raw)}' is not a number")
     return value
 
 
@@ -92,9 +98,14 @@ def convert(kind: str, raw: object, unit: str | None, location: str) -> tuple[De
     if convert_fn is None:
         known = ", ".join(sorted(q.conversions))
         raise IngestError(location, f"unit '{unit}' is not known for {q.label} (known: {known})")
-    value = convert_fn(to_decimal(raw, location, q.label))
     exponent = Decimal(1).scaleb(-q.places)
-    return value.quantize(exponent, rounding=ROUND_HALF_EVEN), q.unit
+    try:
+        value = convert_fn(to_decimal(raw, location, q.label))
+        return value.quantize(exponent, rounding=ROUND_HALF_EVEN), q.unit
+    except DecimalException:
+        # Finite but past the decimal context's 28 digits once rounded ("1e400"): no reading
+        # is that large, and the plausible-range rules could not even compare it.
+        raise IngestError(location, f"{q.label} '{_shown(raw)}' is too large a number") from None
 
 
 _SEPARATORS = re.compile(r"[\s\-()（）]")

@@ -45,6 +45,9 @@ def test_glucose_mg_per_dl_round_trips_within_reporting_precision(mmol: Decimal)
         ("FastingGlucose", "7.2", "g/L", "unit 'g/L' is not known"),
         ("HbA1c", "seven", "%", "is not a number"),
         ("BodyWeight", "NaN", "kg", "is not a number"),
+        # Finite, but past 28 digits once rounded: was a decimal.InvalidOperation (a 500).
+        ("FastingGlucose", "1e400", "mmol/L", "'1e400' is too large a number"),
+        ("FastingGlucose", "9" * 400, "mg/dL", "'9999999999…' is too large a number"),
     ],
 )
 def test_bad_values_name_their_place(kind: str, value: str, unit: str | None, message: str) -> None:

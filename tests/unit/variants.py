@@ -15,8 +15,8 @@ Json = Any
 
 # Values put in place of every value.
 REPLACEMENTS: tuple[Json, ...] = (
-    None, "", " ", "a  b", "x\ny", "2026-13-01", "2026-02-30T10:00:00", "1e3", "true", "{}",
-    0, -1, 1.5, 2**40, True, [], {}, [None], ["x"], [{}], {"text": "t"},
+    None, "", " ", "a  b", "x\ny", "2026-13-01", "2026-02-30T10:00:00", "1e400", "true", "{}",
+    0, -1, 1.5, 2**40, 1e300, True, [], {}, [None], ["x"], [{}], {"text": "t"},
 )  # fmt: skip
 # Keys added to every object: unknown, Python names, comments, primitive-extension siblings.
 ADDED: tuple[tuple[str, Json], ...] = (
