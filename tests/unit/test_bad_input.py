@@ -1,18 +1,22 @@
 """Bad input is refused with an error naming its place, never a crash.
 
-Broken variants of the JSON and FHIR samples go through the whole check (read, normalise, RDF,
-grade, validate). Each must either check (its findings say what is wrong) or be refused with an
-``IngestError``, which the service answers with a 400 naming the place; any other exception
-would be a 500. Three such crashes were found this way in the FHIR reader (a partial birth
-date, a null in a list of names, an entry of no known resource type).
+Broken variants of the JSON, FHIR and meter samples go through the whole check (read,
+normalise, RDF, grade, validate). Each must either check (its findings say what is wrong) or
+be refused with an ``IngestError``, which the service answers with a 400 naming the place; any
+other exception would be a 500. Crashes found this way: in the FHIR reader a partial birth
+date, a null in a list of names and an entry of no known resource type; in normalising, a
+reading of "1e400".
 """
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter
+from collections.abc import Iterator
 
 import pytest
+from openpyxl import Workbook, load_workbook
 
 from ingest.errors import IngestError
 from ingest.grading import Grader
@@ -87,3 +91,56 @@ def test_deep_nesting_is_refused_by_name(
     with pytest.raises(IngestError) as e:
         pipeline.check(data, fmt, "f.json", "clinic-b")
     assert str(e.value) == said
+
+
+# Cell values put in place of each cell of a meter export's first rows.
+CELLS = ("", " ", "0", "-1", "1e400", "9" * 400, "nan", "inf", "１２３", "7,4", "mmol", "😀",
+         "2026/13/45 25:61", "2099/01/01 08:00", "2026/10/20", "x;y", '"', "空腹",
+         "早餐后2小时")  # fmt: skip
+
+
+def _csv_variants(name: str, encoding: str, sep: str) -> Iterator[bytes]:
+    rows = [r.split(sep) for r in (SAMPLES / name).read_bytes().decode(encoding).splitlines()[:4]]
+    for i, row in enumerate(rows):
+        variants = [row[:-1], [*row, "extra"]]
+        variants += [[*row[:j], cell, *row[j + 1 :]] for j in range(len(row)) for cell in CELLS]
+        for changed in variants:
+            lines = [sep.join(changed if k == i else r) for k, r in enumerate(rows)]
+            yield "\n".join(lines).encode(encoding, errors="replace")
+
+
+def _xlsx_variants() -> Iterator[bytes]:
+    sample = load_workbook(SAMPLES / "yuwell.xlsx").active
+    assert sample is not None
+    rows = [list(r) for r in sample.iter_rows(values_only=True)][:3]
+    for i, row in enumerate(rows):
+        for j in range(len(row)):
+            for cell in (*CELLS[:8], None, -5, 1.5, 10**30):
+                book = Workbook()
+                sheet = book.active
+                assert sheet is not None
+                for k, r in enumerate(rows):
+                    sheet.append([*r[:j], cell, *r[j + 1 :]] if k == i else r)
+                out = io.BytesIO()
+                book.save(out)
+                yield out.getvalue()
+
+
+@pytest.mark.parametrize("name", ["sinocare.csv", "accuchek.csv", "yuwell.xlsx"])
+def test_broken_meter_exports_are_checked_or_refused_by_name(pipeline: Pipeline, name: str) -> None:
+    if name.endswith(".xlsx"):
+        fmt, variants = "xlsx", _xlsx_variants()
+    else:
+        encoding, sep = ("gb18030", ",") if name == "sinocare.csv" else ("utf-8-sig", ";")
+        fmt, variants = "csv", _csv_variants(name, encoding, sep)
+    outcomes: Counter[str] = Counter()
+    for data in variants:
+        refused: IngestError | None = None
+        try:
+            pipeline.check(data, fmt, "m.csv", "clinic-b")
+        except IngestError as e:
+            refused = e
+        outcomes["refused" if refused is not None else "checked"] += 1
+        if refused is not None:
+            assert refused.location.startswith("m.csv"), refused
+    assert set(outcomes) == {"refused", "checked"}, outcomes
