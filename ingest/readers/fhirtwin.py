@@ -200,7 +200,8 @@ def _choice_check(choices: Choices) -> Any:
         for names, required in choices:
             present = sum(1 for n in names if values.get(n) is not None)
             if present > 1 or (required and present == 0):
-                raise ValueError(f"exactly one of {list(names)} is expected")
+                # Never shown: a refusal only sends the Bundle to fhir.resources.
+                raise ValueError(f"at most one of {list(names)}, one if required")
         return self
 
     return one_of_many
