@@ -8,9 +8,11 @@ confidence among them; for a note, the character offsets.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 
+from ingest.errors import IngestError
 from ingest.model import Datum, Subject, SubjectKind
 from ingest.nlp.clinical import Entity
 from ingest.nlp.identifiers import STAFF_CONTEXT
@@ -18,6 +20,13 @@ from ingest.nlp.pipeline import nlp
 
 # (start, end) → (location text, confidence)
 Locator = Callable[[int, int], tuple[str, float]]
+
+# jieba, spaCy's Chinese segmenter, finds unknown words with an HMM whose Viterbi copies its
+# paths at every step: quadratic in a run of Han characters that form no dictionary word
+# (100,000 of them took ~30 s of the checking process, holding up every other submission). No
+# sheet or note has such a run without punctuation or a space, so a longer one is refused.
+MAX_HAN_RUN = 1_000
+_LONG_HAN_RUN = re.compile(r"[\u4e00-\u9fd5]{%d,}" % (MAX_HAN_RUN + 1))  # noqa: UP031
 
 IDENTIFIER_KINDS = {
     "name": "PersonName",
@@ -41,6 +50,11 @@ def _day(value: str) -> datetime:
 
 def extract(text: str, ref: str, locate: Locator) -> Subject:
     """One patient's data from ``text`` (a sheet or a note about one patient)."""
+    run = _LONG_HAN_RUN.search(text)
+    if run is not None:
+        where, _ = locate(run.start(), run.end())
+        raise IngestError(f"{ref} {where}", f"{run.end() - run.start()} Chinese characters "
+                          f"with no break; at most {MAX_HAN_RUN} in a row are read")  # fmt: skip
     doc = nlp()(text)
     subject = Subject(SubjectKind.patient, ref)
     seen: set[tuple[str, str]] = set()

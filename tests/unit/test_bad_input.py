@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from collections import Counter
 from collections.abc import Iterator
 
@@ -144,3 +145,29 @@ def test_broken_meter_exports_are_checked_or_refused_by_name(pipeline: Pipeline,
         if refused is not None:
             assert refused.location.startswith("m.csv"), refused
     assert set(outcomes) == {"refused", "checked"}, outcomes
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("血" * 99_000, "99000 Chinese characters with no break"),
+        ("随访记录：" + "路" * 5_000 + "。", "5000 Chinese characters with no break"),
+        ("血压" + " " * 50_000 + "1", "nothing in the note could be read"),
+    ],
+)
+def test_pathological_notes_are_refused_quickly(pipeline: Pipeline, text: str, said: str) -> None:
+    """Each took 20-30 s of the checking process, holding up every other submission: jieba's
+    HMM is quadratic in a long run of Han characters, and a blood-pressure pattern backtracked
+    through every split of a long run of spaces."""
+    start = time.process_time()
+    with pytest.raises(IngestError, match=said):
+        pipeline.check(text.encode(), "text", "n.txt", "clinic-b")
+    assert time.process_time() - start < 5.0  # ~0.8 s; it was 20-30 s
+
+
+def test_a_note_of_ordinary_length_runs_is_read(pipeline: Pipeline) -> None:
+    run = "糖尿病随访" * 200  # 1,000 Han characters in a row: the most that is read
+    text = f"患者张三，{run}，空腹血糖 7.2 mmol/L，血压：130/80 mmHg。"
+    checked = pipeline.check(text.encode(), "text", "n.txt", "clinic-b")
+    kinds = {f.ref.datum.kind for f in checked.fields}
+    assert {"FastingGlucose", "SystolicPressure", "DiastolicPressure"} <= kinds
