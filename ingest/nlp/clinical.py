@@ -59,7 +59,7 @@ _DOSE = re.compile(
     re.IGNORECASE,
 )
 _BLOOD_PRESSURE = re.compile(r"血压" + _SEP + r"(\d{2,3})\s*/\s*(\d{2,3})\s*(mmHg|kPa)?")
-_SEX = re.compile(r"性别\s*[:：]?\s*(男|女)|(?<=[，,\s])(男|女)(?=[，,\s]\s*\d{1,3}\s*岁)")
+_SEX = re.compile(r"性别\s*(?:[:：]\s*)?(男|女)|(?<=[，,\s])(男|女)(?=[，,\s]\s*\d{1,3}\s*岁)")
 _DATE = r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})\s*日?"
 _LABELLED_DATE = re.compile(r"(随访日期|就诊日期|复诊日期|检查日期|出生日期|日期)" + _SEP + _DATE)
 _VISIT_DATE = re.compile(_DATE + r"\s*(?:随访|就诊|复诊|来诊)(?!日期)")

@@ -153,6 +153,7 @@ def test_broken_meter_exports_are_checked_or_refused_by_name(pipeline: Pipeline,
         ("血" * 99_000, "99000 Chinese characters with no break"),
         ("随访记录：" + "路" * 5_000 + "。", "5000 Chinese characters with no break"),
         ("血压" + " " * 50_000 + "1", "nothing in the note could be read"),
+        ("性别" + " " * 50_000 + "未知", "nothing in the note could be read"),
     ],
 )
 def test_pathological_notes_are_refused_quickly(pipeline: Pipeline, text: str, said: str) -> None:
