@@ -100,8 +100,6 @@ def check_text(text: str) -> RedLines:
     except ReportableRuntimeError as e:
         report = str(e).split("Results", 1)[-1].strip()[:1500]
         raise Unprocessable(f"not valid SHACL (SHACL-for-SHACL): {report}") from None
-    except RecursionError:
-        raise Unprocessable("the shapes are nested too deeply to check") from None
     targets = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
     anonymous = sorted(
         str(shape) for shape in g.subjects(RDF.type, SH.NodeShape)
