@@ -5,6 +5,12 @@ Python's function calls than in the checks. So a shape runs over all its focus n
 loop, and a property shape that depends on its values alone (``Shape.memo``) costs a dictionary
 look-up per focus node. Nested shapes (``sh:node``, ``sh:or``, ...) are checked the same way,
 over the value nodes of their parent.
+
+Two more memos, each exact for the reason given where it is used: a node shape whose verdict
+depends on its focus node's values alone (``Shape.node_memo``: R-TIER-LEVEL's three bands) is
+judged once per combination of values, and a property shape that looks past its values
+(``sh:class``: "the field is in a patient record") once per value tuple for as long as the graph
+does not change (``Data.scratch``).
 """
 
 from __future__ import annotations
@@ -20,6 +26,9 @@ _EMPTY: list[Node] = []
 
 
 Broken = list[tuple[str, Node | None]]  # (source shape, offending value or None)
+# As remembered for a node shape: (source shape, offending value, whether that is the focus node)
+NodeBroken = list[tuple[str, Node | None, bool]]
+Key = tuple[object, ...]
 
 
 def values(data: Data, path: tuple[Step, ...], focus: Node) -> list[Node]:
@@ -93,11 +102,23 @@ def failing(data: Data, s: Shape, foci: Sequence[Node]) -> set[Node]:
     if s.path is not None:
         if s.memo is not None:
             return {f for f, _ in _leaf_broken(data, s, foci)}
-        return {
-            f
-            for f, vals in _values_each(data, s.path, foci)
-            if _own(data, s, vals) or any(failing(data, p, vals) for p in s.properties)
-        }
+        # Its verdict is a function of the value nodes and the graph (checks of the values, of
+        # what they link to, of nested shapes over them), and the graph does not change while
+        # its scratch memo lives: one verdict per value tuple.
+        memo = data.scratch.setdefault(("failing", id(s)), {})
+        bad: set[Node] = set()
+        for f, vals in _values_each(data, s.path, foci):
+            key = tuple(vals)
+            verdict = memo.get(key)
+            if verdict is None:
+                verdict = memo[key] = bool(_own(data, s, vals)) or any(
+                    failing(data, p, vals) for p in s.properties
+                )
+            if verdict:
+                bad.add(f)
+        return bad
+    if s.node_memo is not None:
+        return {f for f, _ in _node_broken(data, s, foci)}
     # A node shape's value nodes are its focus nodes: what its own constraints name is them.
     bad = {v for _, v in _own(data, s, foci) if v is not None}
     for prop in s.properties:
@@ -128,14 +149,79 @@ def batch_results(data: Data, s: Shape, foci: Sequence[Node]) -> list[Result]:
         if s.memo is not None:
             return [(f, source, v) for f, broken in _leaf_broken(data, s, foci)
                     for source, v in broken]  # fmt: skip
+        # As in ``failing``: what the values break, and what nested shapes report about the
+        # values (whatever the focus node), are one per value tuple while the graph is unchanged.
+        memo: dict[Key, tuple[Broken, list[Result]]] = data.scratch.setdefault(
+            ("results", id(s)), {}
+        )
         out: list[Result] = []
         for f, vals in _values_each(data, s.path, foci):
-            out += [(f, source, v) for source, v in _own(data, s, vals)]
-            for prop in s.properties:
-                out += batch_results(data, prop, vals)
+            key = tuple(vals)
+            found = memo.get(key)
+            if found is None:
+                nested = [r for prop in s.properties for r in batch_results(data, prop, vals)]
+                found = memo[key] = (_own(data, s, vals), nested)
+            out += [(f, source, v) for source, v in found[0]]
+            out += found[1]
         return out
+    if s.node_memo is not None:
+        return [(f, source, v) for f, broken in _node_broken(data, s, foci)
+                for source, v in broken]  # fmt: skip
+    return _node_results(data, s, foci)
+
+
+def _node_results(data: Data, s: Shape, foci: Sequence[Node]) -> list[Result]:
     # A node shape's value nodes are its focus nodes (so a value is never None here).
-    out = [(v, source, v) for source, v in _own(data, s, foci) if v is not None]
+    out: list[Result] = [(v, source, v) for source, v in _own(data, s, foci) if v is not None]
     for prop in s.properties:
         out += batch_results(data, prop, foci)
+    return out
+
+
+def _keys(data: Data, s: Shape, foci: Sequence[Node]) -> Iterator[tuple[Node, Key]]:
+    """Each focus node with its values on the shape's key paths: per path, the tuple of value
+    nodes, or their number where only that counts."""
+    paths = s.key_paths or ()
+    if all(len(path) == 1 and not path[0][0] for path, _ in paths):
+        predicates = [(path[0][1], counted) for path, counted in paths]
+        none = tuple(0 if counted else () for _, counted in predicates)
+        get = data.out.get
+        for f in foci:
+            by_p = get(f) if isinstance(f, str) else None
+            if by_p is None:
+                yield f, none  # a literal, or a node with no values at all
+            else:
+                yield f, tuple([len(by_p.get(p, _EMPTY)) if counted else tuple(by_p.get(p, _EMPTY))
+                                for p, counted in predicates])  # fmt: skip
+    else:
+        for f in foci:
+            found = [(values(data, path, f), counted) for path, counted in paths]
+            yield f, tuple([len(v) if counted else tuple(v) for v, counted in found])
+
+
+def _node_broken(data: Data, s: Shape, foci: Sequence[Node]) -> list[tuple[Node, Broken]]:
+    """(focus, broken constraints) for a node shape judged by its values (``Shape.node_memo``),
+    focus nodes that break any. A focus node is judged like any other the first time its
+    combination of values is seen; the results name either one of those values (the same for
+    every focus node with them), none, or the focus node itself, which is remembered as such."""
+    memo = s.node_memo
+    if memo is None:
+        raise ValueError(f"{s.name} is not judged by its values")
+    out: list[tuple[Node, Broken]] = []
+    for f, key in _keys(data, s, foci):
+        remembered = memo.get(key)
+        if remembered is None:
+            found = _node_results(data, s, [f])
+            if any(f in part for part in key if isinstance(part, tuple)):
+                # A value is the focus node itself: which is meant cannot be told apart later.
+                if found:
+                    out.append((f, [(source, v) for _, source, v in found]))
+                continue
+            if len(memo) > _MEMO_LIMIT:
+                memo.clear()
+            remembered = memo[key] = [(source, None, True) if v == f else (source, v, False)
+                                      for _, source, v in found]  # fmt: skip
+        if remembered:
+            out.append((f, [(source, f if is_focus else v)
+                            for source, v, is_focus in remembered]))  # fmt: skip
     return out

@@ -9,7 +9,6 @@ with another predicate, so leaving those out changes no solution.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -197,22 +196,31 @@ class Validator:
         """Validate N-Triples text (``Unreadable`` if it is not plain N-Triples) or an indexed
         graph, which gains the inferred triples (as pySHACL's ``inplace`` does)."""
         data = read_ntriples(graph) if isinstance(graph, str) else graph
-        for s, p, o in list(self._inferred(data)):
-            data.add(s, p, o)
+        for p, o, subjects in self._inferred(data):
+            data.add_all(subjects, p, o)
         found: dict[Result, None] = {}
         for shape in self.check_shapes:
             found.update(dict.fromkeys(batch_results(data, shape, targets(data, shape))))
         delegated = self.delegation.subset(data) if self.delegation else None
         return Outcome(data, list(found), delegated)
 
-    def _inferred(self, data: Data) -> Iterator[tuple[str, str, Node]]:
+    def _inferred(self, data: Data) -> list[tuple[str, Node, list[str]]]:
+        """What every rule infers from the graph as it is: (predicate, object, subjects), in the
+        order pySHACL would add the triples. Rules that share their conditions share the
+        judgement of them (a grading shape's four rules have the same)."""
+        out: list[tuple[str, Node, list[str]]] = []
         for s in self.rule_shapes:
             foci = [f for f in targets(data, s) if isinstance(f, str)]  # literals: no subjects
             bad: dict[int, set[Node]] = {}
+            kept: dict[tuple[int, ...], list[str]] = {}
             for rule in s.rules:
-                for c in rule.conditions:
-                    if id(c) not in bad:
-                        bad[id(c)] = failing(data, c, foci)
-                for focus in foci:
-                    if not any(focus in bad[id(c)] for c in rule.conditions):
-                        yield focus, rule.predicate, rule.object
+                key = tuple(id(c) for c in rule.conditions)
+                ok = kept.get(key)
+                if ok is None:
+                    for c in rule.conditions:
+                        if id(c) not in bad:
+                            bad[id(c)] = failing(data, c, foci)
+                    excluded = set().union(*(bad[id(c)] for c in rule.conditions))
+                    ok = kept[key] = [f for f in foci if f not in excluded]
+                out.append((rule.predicate, rule.object, ok))
+        return out

@@ -83,6 +83,11 @@ class Shape:
     # A property shape whose verdict depends on its values alone remembers it per value tuple
     # (per count, if it only counts): tiers, levels, units and confidences repeat on every field.
     memo: dict[object, list[tuple[str, Node | None]]] | None = None
+    # A node shape whose verdict depends on its focus node's values on these paths alone (each
+    # with whether only their count matters): several property shapes or logic over such shapes,
+    # as R-TIER-LEVEL and R-GRADED are, remembered per combination of values (``node_memo``).
+    key_paths: tuple[tuple[tuple[Step, ...], bool], ...] | None = None
+    node_memo: dict[object, list[tuple[str, Node | None, bool]]] | None = None
 
     @property
     def counts_only(self) -> bool:
@@ -189,6 +194,11 @@ class Compiler:
             s.reads |= prop.reads
         if s.path is not None and not s.properties and not s.reads_data and not s.deactivated:
             s.memo = {}
+        if s.path is None and not s.deactivated and (s.logic or len(s.properties) > 1):
+            paths = _value_paths(s)
+            if paths is not None:
+                s.key_paths = tuple(sorted(paths.items()))
+                s.node_memo = {}
         return s
 
     def _constraint(self, s: Shape, node: RdflibNode, p: str, o: RdflibNode, top: bool) -> None:
@@ -293,6 +303,31 @@ class Compiler:
         predicate = _iri(g, _one(g, node, SH.predicate), "a rule's predicate")
         conditions = tuple(self.shape(c) for c in g.objects(node, SH.condition))
         return TripleRule(predicate, from_rdflib(obj), conditions)
+
+
+def _value_paths(s: Shape) -> dict[tuple[Step, ...], bool] | None:
+    """The paths a node shape's verdict depends on, each with whether only the number of values
+    counts; None if it depends on more (a check of the focus node itself, or of data past a
+    value: sh:class, a nested shape). Through ``sh:node``, ``sh:or``, ... the focus node is the
+    same, so nested node shapes add their paths."""
+    paths: dict[tuple[Step, ...], bool] = {}
+    if s.deactivated:
+        return paths  # conforms whatever the values
+    if s.simple:
+        return None
+    members = list(s.properties) + [x for _, shapes in s.logic for x in shapes]
+    for x in members:
+        if x.path is None:
+            inner = _value_paths(x)
+            if inner is None:
+                return None
+        elif x.memo is not None:
+            inner = {x.path: x.counts_only}
+        else:
+            return None
+        for path, counted in inner.items():
+            paths[path] = paths.get(path, True) and counted
+    return paths
 
 
 def compile_shapes(g: Graph) -> list[Shape]:

@@ -8,10 +8,10 @@ given ``xsd:string`` as RDF 1.1 does, so that term equality is tuple equality.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node as RdflibNode
@@ -164,13 +164,17 @@ class Data:
     directly, so they must stay consistent with what ``add`` would make.
 
     Only the indexes every validation needs are kept as triples arrive; the reverse index (for
-    inverse paths and ``sh:targetObjectsOf``) is built the first time a shape asks for it."""
+    inverse paths and ``sh:targetObjectsOf``) is built the first time a shape asks for it.
+
+    ``scratch`` holds what checks remember about this graph as it is (ingest.fastshacl.batch);
+    adding a triple empties it."""
 
     def __init__(self) -> None:
         self.out: dict[str, dict[str, list[Node]]] = {}
         self.by_class: dict[str, list[str]] = {}
         self.subjects_of: dict[str, list[str]] = {}
         self._into: dict[Node, dict[str, list[str]]] | None = None
+        self.scratch: dict[tuple[str, int], dict[Any, Any]] = {}
 
     def add(self, s: str, p: str, o: Node) -> bool:
         """Add a triple; False if it was there already."""
@@ -189,7 +193,36 @@ class Data:
             self.by_class.setdefault(o, []).append(s)
         if self._into is not None:
             self._into.setdefault(o, {}).setdefault(p, []).append(s)
+        if self.scratch:
+            self.scratch.clear()
         return True
+
+    def add_all(self, subjects: Iterable[str], p: str, o: Node) -> None:
+        """``add`` of (s, p, o) for every s in order, in one loop (a rule's inferences)."""
+        if p == RDF_TYPE or self._into is not None:
+            for s in subjects:
+                self.add(s, p, o)
+            return
+        out = self.out
+        new_subjects: list[str] = []
+        added = False
+        for s in subjects:
+            by_p = out.get(s)
+            if by_p is None:
+                by_p = out[s] = {}
+            values = by_p.get(p)
+            if values is None:
+                by_p[p] = [o]
+                new_subjects.append(s)
+            elif o in values:
+                continue
+            else:
+                values.append(o)
+            added = True
+        if new_subjects:
+            self.subjects_of.setdefault(p, []).extend(new_subjects)
+        if added and self.scratch:
+            self.scratch.clear()
 
     def values(self, s: Node, p: str) -> list[Node]:
         if isinstance(s, Lit):

@@ -14,8 +14,10 @@ import pytest
 from rdflib import Graph, Literal
 from rdflib.namespace import SH
 
+from ingest.fastshacl.batch import failing
 from ingest.fastshacl.engine import analyse
-from ingest.fastshacl.terms import Lit, Unreadable, read_ntriples
+from ingest.fastshacl.shapes import compile_shapes
+from ingest.fastshacl.terms import RDF_TYPE, Lit, Unreadable, read_ntriples
 from ingest.grading import RULE_FILES, SHAPES_DIR, Engine, Grade, Graded, Grader
 from ingest.model import Datum, Extracted, Subject, SubjectKind
 from ingest.rdf import HS, build
@@ -225,3 +227,79 @@ def test_constructs_the_shipped_rules_do_not_use_give_the_engines_verdicts() -> 
     assert reported == {(focus, rule) for focus, rule, _ in outcomes[Engine.pyshacl][1]}
     fired = {rule for _, rule, _ in outcomes[Engine.compiled][1]}
     assert fired == {"X-HAS-VALUE", "X-INVERSE", "X-SEQUENCE", "X-LOGIC", "X-NODE"}
+
+
+# Node shapes judged once per combination of values (``Shape.node_memo``): over sequence and
+# inverse paths, with a path on which only the count matters, and an item that is its own value
+# (ex:e), judged before another item with the same value (ex:f), which must not be reported as
+# its own value.
+JUDGED_BY_VALUES = """
+@prefix ex: <urn:ex:> .
+@prefix hs: <https://w3id.org/health-shield/ns#> .
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+ex:Bands a sh:NodeShape ; hs:ruleId "X-BANDS" ; sh:targetClass ex:Item ;
+    sh:or ( [ sh:property [ sh:path ( ex:made ex:year ) ; sh:maxInclusive 1995 ] ,
+                          [ sh:path [ sh:inversePath ex:part ] ; sh:minCount 1 ] ]
+            [ sh:property [ sh:path ( ex:made ex:year ) ; sh:minInclusive 2000 ] ] ) .
+ex:Pair a sh:NodeShape ; hs:ruleId "X-PAIR" ; sh:targetClass ex:Item ;
+    sh:property [ sh:path ex:status ; sh:datatype xsd:string ] ,
+                [ sh:path ex:label ; sh:minCount 1 ; sh:maxCount 1 ] .
+"""
+JUDGED_DATA = """
+@prefix ex: <urn:ex:> .
+ex:e a ex:Item ; ex:status ex:e ; ex:made ex:m1 ; ex:label "e" .
+ex:f a ex:Item ; ex:status ex:e ; ex:made ex:m1 ; ex:label "f" .
+ex:box ex:part ex:g , ex:h .
+ex:g a ex:Item ; ex:status "ok" ; ex:made ex:m1 ; ex:label "g" .
+ex:h a ex:Item ; ex:status "ok" ; ex:made ex:m2 ; ex:label "h" , "hh" .
+ex:i a ex:Item ; ex:status "ok" ; ex:made ex:m3 ; ex:label "i" .
+ex:j a ex:Item ; ex:status "ok" ; ex:made ex:m2 .
+ex:m1 ex:year 1990 . ex:m2 ex:year 1997 . ex:m3 ex:year 2001 .
+"""
+
+
+def test_shapes_judged_by_their_values_give_the_engines_verdicts() -> None:
+    shapes = Graph().parse(data=JUDGED_BY_VALUES, format="turtle")
+    for s in list(shapes.subjects(HS.ruleId, None)):
+        shapes.add((s, SH.message, Literal("m", lang="en")))
+    compiled = Grader(shapes, Engine.compiled)
+    assert compiled.engine is Engine.compiled
+    validator = compiled._compiled
+    assert validator is not None
+    assert all(s.node_memo is not None for s in validator.check_shapes)
+    text = Graph().parse(data=JUDGED_DATA, format="turtle").serialize(format="nt")
+    reference = verdicts(Grader(shapes, Engine.pyshacl).grade(text))
+    for _ in range(2):  # the second time from what the first remembered
+        assert verdicts(compiled.grade(text)) == reference
+    findings = reference[1]
+    assert ("urn:ex:f", "X-PAIR", "urn:ex:e") in findings
+    assert ("urn:ex:e", "X-PAIR", "urn:ex:e") in findings
+    assert {focus for focus, rule, _ in findings if rule == "X-BANDS"} == {
+        "urn:ex:e", "urn:ex:f", "urn:ex:h", "urn:ex:j",
+    }  # fmt: skip
+
+
+def test_what_a_check_remembers_about_a_graph_is_forgotten_when_it_changes() -> None:
+    shapes = Graph().parse(
+        data="""
+        @prefix ex: <urn:ex:> .
+        @prefix sh: <http://www.w3.org/ns/shacl#> .
+        ex:InBox a sh:NodeShape ; sh:targetClass ex:Item ;
+            sh:property [ sh:path ex:in ; sh:class ex:Box ] .
+        """,
+        format="turtle",
+    )
+    (shape,) = compile_shapes(shapes)
+    (prop,) = shape.properties
+    assert prop.memo is None  # sh:class looks past the value: remembered per graph only
+    data = read_ntriples(
+        "<urn:ex:a> <urn:ex:in> <urn:ex:c> .\n<urn:ex:b> <urn:ex:in> <urn:ex:c> .\n"
+    )
+    assert failing(data, prop, ["urn:ex:a", "urn:ex:b"]) == {"urn:ex:a", "urn:ex:b"}
+    assert data.scratch
+    data.add("urn:ex:c", RDF_TYPE, "urn:ex:Box")
+    assert not data.scratch
+    assert failing(data, prop, ["urn:ex:a", "urn:ex:b"]) == set()
+    data.add_all(["urn:ex:z"], "urn:ex:in", "urn:ex:d")
+    assert failing(data, prop, ["urn:ex:z", "urn:ex:a"]) == {"urn:ex:z"}
