@@ -69,8 +69,9 @@ def _prepare(data: bytes, fmt: str, source: str, institution: str, protector: Pr
              received: str) -> Prepared:  # fmt: skip
     if _pipeline is None:
         raise RuntimeError("the worker was not started with its pipeline")
-    return prepare(protector, _pipeline.check(data, fmt, source, institution), institution,
-                   received)  # fmt: skip
+    with heap.paused():
+        return prepare(protector, _pipeline.check(data, fmt, source, institution), institution,
+                       received)  # fmt: skip
 
 
 def _pid() -> int:
