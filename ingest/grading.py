@@ -267,7 +267,9 @@ class Grader:
                 outcome.delegated.encode("utf-8"), None, "ntriples", "data", None, False, "info",
                 False, "ignore", False,
             )  # fmt: skip
-            findings += self._structured(result.violations)
+            judged = {id(self.rules[name]) for name in outcome.native if name in self.rules}
+            findings += [f for f in self._structured(result.violations)
+                         if id(f.rule) not in judged]  # fmt: skip
         return Graded(_grades_of(outcome.data), findings)
 
     def check(self, ntriples: str) -> list[Finding]:

@@ -20,6 +20,7 @@ from rdflib.term import Node as RdflibNode
 
 from ingest.fastshacl.batch import Result, batch_results, failing
 from ingest.fastshacl.shapes import Shape, Unsupported, compile_shapes
+from ingest.fastshacl.sparql import NowComparison, recognise
 from ingest.fastshacl.terms import RDF_TYPE, Data, Node, read_ntriples, to_ntriples
 
 _TARGET_PREDICATES = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
@@ -30,6 +31,9 @@ class Outcome:
     data: Data  # the data graph with what the rules inferred
     results: list[Result]  # de-duplicated, shape by shape
     delegated: str | None  # N-Triples for the SPARQL constraints, if any
+    # Shapes whose SPARQL constraints were judged here: the engine's results for them (it has
+    # them all) do not count.
+    native: frozenset[str]
 
 
 def targets(data: Data, s: Shape) -> list[Node]:
@@ -118,6 +122,8 @@ class Delegation:
                 namespaces[str(prefix)] = URIRef(str(iri))
         self.shapes = shapes
         self.reads: dict[int, Reads] = {}
+        # Shapes whose every SPARQL constraint is a comparison with NOW() (ingest.fastshacl.sparql)
+        self.native: dict[int, list[NowComparison]] = {}
         for s in shapes:
             self.graph.add((s.node, RDF.type, SH.NodeShape))
             for p in _TARGET_PREDICATES:
@@ -128,32 +134,63 @@ class Delegation:
                     self.graph.add((s.node, p, o))
             # The engine finds the targets again: their triples go with the query's.
             reads = Reads(set(s.subjects_of + s.objects_of), not s.objects_of)
+            native: list[NowComparison] | None = []
             for part in s.sparql:
                 self.graph.add((s.node, SH.sparql, part))
                 _describe(g, part, self.graph)
-                query = self._reads(g, part, namespaces)
+                algebra = self._algebra(g, part, namespaces)
+                query = Reads(None, False) if algebra is None else analyse(algebra)
                 reads.star &= query.star
                 if query.predicates is None or reads.predicates is None:
                     reads.predicates = None
                 else:
                     reads.predicates |= query.predicates
+                comparison = None if algebra is None else recognise(algebra, s.name)
+                native = None if comparison is None or native is None else [*native, comparison]
             self.reads[id(s)] = reads
+            if native:
+                self.native[id(s)] = native
 
     @staticmethod
-    def _reads(g: Graph, part: RdflibNode, namespaces: dict[str, Any]) -> Reads:
+    def _algebra(g: Graph, part: RdflibNode, namespaces: dict[str, Any]) -> Any:
         text = g.value(part, SH.select)
         if not isinstance(text, Literal):
-            return Reads(None, False)
+            return None
         try:
-            query = prepareQuery(str(text), initNs=namespaces)
+            return prepareQuery(str(text), initNs=namespaces).algebra
         except Exception:
-            return Reads(None, False)
-        return analyse(query.algebra)
+            return None
 
-    def subset(self, data: Data) -> str:
-        """The triples the delegated shapes can read, as N-Triples."""
-        keep: dict[tuple[str, str, Node], None] = {}
+    def split(self, data: Data) -> tuple[list[Result], list[Shape]]:
+        """The results of the shapes judged without the engine, and the shapes left to it (a
+        query of another form, or a value the native comparison does not judge)."""
+        out: list[Result] = []
+        rest: list[Shape] = []
         for s in self.shapes:
+            found = self._native(data, s)
+            if found is None:
+                rest.append(s)
+            else:
+                out += found
+        return out, rest
+
+    def _native(self, data: Data, s: Shape) -> list[Result] | None:
+        comparisons = self.native.get(id(s))
+        if comparisons is None:
+            return None
+        foci = targets(data, s)
+        out: list[Result] = []
+        for c in comparisons:
+            found = c.evaluate(data, foci)
+            if found is None:
+                return None
+            out += found
+        return out
+
+    def subset(self, data: Data, shapes: list[Shape]) -> str:
+        """The triples these of the delegated shapes can read, as N-Triples."""
+        keep: dict[tuple[str, str, Node], None] = {}
+        for s in shapes:
             reads = self.reads[id(s)]
             if reads.predicates is None:
                 return data.ntriples()
@@ -201,8 +238,14 @@ class Validator:
         found: dict[Result, None] = {}
         for shape in self.check_shapes:
             found.update(dict.fromkeys(batch_results(data, shape, targets(data, shape))))
-        delegated = self.delegation.subset(data) if self.delegation else None
-        return Outcome(data, list(found), delegated)
+        delegated, native = None, frozenset[str]()
+        if self.delegation is not None:
+            results, rest = self.delegation.split(data)
+            found.update(dict.fromkeys(results))
+            native = frozenset(s.name for s in self.delegation.shapes if s not in rest)
+            if rest:
+                delegated = self.delegation.subset(data, rest)
+        return Outcome(data, list(found), delegated, native)
 
     def _inferred(self, data: Data) -> list[tuple[str, Node, list[str]]]:
         """What every rule infers from the graph as it is: (predicate, object, subjects), in the

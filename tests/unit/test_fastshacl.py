@@ -17,6 +17,7 @@ from rdflib.namespace import SH
 from ingest.fastshacl.batch import failing
 from ingest.fastshacl.engine import analyse
 from ingest.fastshacl.shapes import compile_shapes
+from ingest.fastshacl.sparql import recognise
 from ingest.fastshacl.terms import RDF_TYPE, Lit, Unreadable, read_ntriples
 from ingest.grading import RULE_FILES, SHAPES_DIR, Engine, Grade, Graded, Grader
 from ingest.model import Datum, Extracted, Subject, SubjectKind
@@ -303,3 +304,94 @@ def test_what_a_check_remembers_about_a_graph_is_forgotten_when_it_changes() -> 
     assert failing(data, prop, ["urn:ex:a", "urn:ex:b"]) == set()
     data.add_all(["urn:ex:z"], "urn:ex:in", "urn:ex:d")
     assert failing(data, prop, ["urn:ex:z", "urn:ex:a"]) == {"urn:ex:z"}
+
+
+def _effective_times(values: dict[str, str]) -> str:
+    return "".join(f"<urn:ex:{k}> <{HS}effectiveTime> {v} .\n" for k, v in values.items())
+
+
+def _dt(lex: str) -> str:
+    return f'"{lex}"^^<http://www.w3.org/2001/XMLSchema#dateTime>'
+
+
+def test_a_time_compared_with_now_is_judged_without_the_engine_when_it_can_be(
+    graders: dict[Engine, Grader],
+) -> None:
+    soon = (NOW + timedelta(days=3)).replace(tzinfo=None).isoformat(timespec="seconds")
+    plain = {"future": _dt(soon + "Z"), "past": _dt("2020-01-01T08:00:00+08:00"),
+             "east": _dt(soon + "+14:00"), "micro": _dt(soon + ".123456-05:00")}  # fmt: skip
+    unusual = {
+        "naive": _dt(soon),  # no zone: pySHACL never reports it, shifty does
+        "digits": _dt(soon + ".1234567Z"),  # finer than a microsecond
+        "midnight": _dt("2999-01-01T24:00:00Z"),
+        "word": '"soon"',  # pySHACL reports it, shifty does not
+    }
+    validator = graders[Engine.compiled]._compiled
+    assert validator is not None
+    assert validator.delegation is not None
+    for values, native in [(plain, True)] + [({**plain, k: v}, False) for k, v in unusual.items()]:
+        text = _effective_times(values)
+        _, rest = validator.delegation.split(read_ntriples(text))
+        assert ("R-NOT-FUTURE" not in {s.name.rsplit("#")[-1] for s in rest}) is native, values
+        found = verdicts(graders[Engine.compiled].grade(text))[1]
+        assert found == verdicts(graders[Engine.shifty].grade(text))[1]
+        reported = {focus.rsplit(":")[-1] for focus, rule, _ in found if rule == "R-NOT-FUTURE"}
+        assert {"future", "east", "micro"} <= reported
+        assert "past" not in reported
+
+
+def test_only_the_exact_form_of_a_comparison_with_now_is_recognised() -> None:
+    from rdflib.plugins.sparql import prepareQuery
+
+    def form(where: str, select: str = "SELECT $this ?value") -> tuple[str, str] | None:
+        q = prepareQuery(f"PREFIX ex: <urn:ex:> {select} WHERE {{ {where} }}")
+        found = recognise(q.algebra, "urn:ex:S")
+        return None if found is None else (found.predicate, found.op)
+
+    assert form("$this ex:t ?value . FILTER (?value > NOW())") == ("urn:ex:t", ">")
+    assert form("$this ex:t ?value . FILTER (?value <= NOW())") == ("urn:ex:t", "<=")
+    assert form("$this ex:t ?value . FILTER (NOW() < ?value)") == ("urn:ex:t", ">")
+    assert form("$this ex:t ?value . FILTER (NOW() >= ?value)") == ("urn:ex:t", "<=")
+    for where in (
+        "$this ex:t ?value . FILTER (?value != NOW())",
+        "$this ex:t ?value . FILTER (?value > NOW() && ?value > NOW())",
+        '$this ex:t ?value . FILTER (?value > "2020-01-01T00:00:00Z")',
+        "$this ex:t ?value . FILTER (?value > NOW() + 1)",
+        "$this ex:t ?value . ?value ex:u ?w . FILTER (?value > NOW())",
+        "$this ex:t/ex:u ?value . FILTER (?value > NOW())",
+        "?other ex:t ?value . FILTER (?value > NOW())",
+        "$this ex:t ?value . FILTER (?value > NOW()) BIND (1 AS ?x)",
+        "$this ex:t ?value . OPTIONAL { $this ex:u ?w } FILTER (?value > NOW())",
+    ):
+        assert form(where) is None, where
+    where = "$this ex:t ?value . FILTER (?value > NOW())"
+    assert form(where.replace("?value", "?time"), "SELECT $this ?time") is None
+    assert form(where, "SELECT DISTINCT $this ?value") is None
+    assert form(where, "SELECT $this") is None
+    assert form(where + " } ORDER BY ?value LIMIT 1 #", "SELECT $this ?value") is None
+
+
+def test_an_engine_result_for_a_shape_judged_natively_is_not_counted_twice() -> None:
+    # A second constraint on the same times that the native comparison does not take: the
+    # engine gets the times, and with them R-NOT-FUTURE's targets.
+    extra = """
+        @prefix hs: <https://w3id.org/health-shield/ns#> .
+        @prefix sh: <http://www.w3.org/ns/shacl#> .
+        hs:X-NOT-ANCIENT a sh:NodeShape ; hs:ruleId "X-NOT-ANCIENT" ;
+            sh:targetSubjectsOf hs:effectiveTime ;
+            sh:message "x"@en , "x"@zh ; sh:severity sh:Violation ;
+            sh:sparql [ sh:prefixes hs: ; sh:select \"\"\"
+                SELECT $this ?value WHERE { $this hs:effectiveTime ?value .
+                    FILTER (YEAR(?value) < 1900) }\"\"\" ] .
+    """
+    shapes = _shapes_with(extra)
+    compiled, shifty = Grader(shapes, Engine.compiled), Grader(shapes, Engine.shifty)
+    soon = (NOW + timedelta(days=3)).isoformat(timespec="seconds")
+    text = _effective_times({"a": _dt(soon), "b": _dt("1850-01-01T00:00:00Z")})
+    findings = compiled.grade(text).findings
+    keys = [(f.focus, f.rule.id, f.value) for f in findings]
+    assert len(keys) == len(set(keys)), keys
+    assert {(focus, rule) for focus, rule, _ in keys} == {
+        ("urn:ex:a", "R-NOT-FUTURE"), ("urn:ex:b", "X-NOT-ANCIENT"),
+    }  # fmt: skip
+    assert verdicts(compiled.grade(text)) == verdicts(shifty.grade(text))
