@@ -134,7 +134,7 @@ async def seed_records(
                 raise records.RejectedRecords(prepared.violations)
             receipt = await graph.write(records.submit, ledger, principal, principal.institution,
                                         prepared, fmt, name, len(data))  # fmt: skip
-            receipts.append(receipt)
+            receipts.append(receipt.parsed())
     return receipts
 
 

@@ -17,6 +17,7 @@ its event loop no longer spends ~0.06 s per 1,000 records encrypting and hashing
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,7 @@ class Prepared:
     records: list[dict[str, Any]]  # each with its "fields": the Field nodes' properties
     warnings: list[Finding]
     contribution: Contribution | None
+    receipt_records: str  # the receipt's ``records`` as JSON (``receipt_records``)
 
 
 def finding_out(location: str, f: EngineFinding) -> Finding:
@@ -66,12 +68,28 @@ def prepare(p: Protector, checked: Checked, institution: str, received: str) -> 
     extracted = checked.extracted
     if violations:
         return Prepared(checked.digest, institution, extracted.reader, extracted.method,
-                        received, len(checked.records), violations, [], [], None)  # fmt: skip
+                        received, len(checked.records), violations, [], [], None, "[]")  # fmt: skip
     warnings = [finding_out(f.ref.datum.location, x) for f in checked.fields
                 for x in f.findings if x.rule.severity != "Violation"]  # fmt: skip
+    stored = rows(p, checked, institution, received)
     return Prepared(checked.digest, institution, extracted.reader, extracted.method, received,
-                    len(checked.records), [], rows(p, checked, institution, received), warnings,
-                    measure(checked))  # fmt: skip
+                    len(checked.records), [], stored, warnings, measure(checked),
+                    receipt_records(stored))  # fmt: skip
+
+
+# What the receipt says about each field (kgservice.records.schemas.FieldTag).
+TAG_KEYS = ("id", "kind", "location", "category", "level", "tier", "rule", "flagged")
+
+
+def receipt_records(records: list[dict[str, Any]]) -> str:
+    """The receipt's ``records`` (``RecordReceipt``s) as JSON, made here from the rows: as
+    models in the service they cost ~0.1 s per 1,000 records to build and dump there (14,000
+    field tags), in the process that also stores. The tests hold it to the models."""
+    return json.dumps(
+        [{"id": r["id"], "kind": r["kind"], "patient": r["patient"],
+          "fields": [{k: f[k] for k in TAG_KEYS} for f in r["fields"]]} for r in records],
+        ensure_ascii=False, separators=(",", ":"),
+    )  # fmt: skip
 
 
 def patient_pseudonym(
