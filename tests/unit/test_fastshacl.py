@@ -183,11 +183,15 @@ def test_what_a_delegated_query_can_read() -> None:
     assert _reads(sub)[1] is False  # a subquery's ?this is not the focus node
 
 
-CONSTRUCTS = """
+SHAPE_PREFIXES = """
 @prefix ex: <urn:ex:> .
 @prefix hs: <https://w3id.org/health-shield/ns#> .
 @prefix sh: <http://www.w3.org/ns/shacl#> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+"""
+CONSTRUCTS = (
+    SHAPE_PREFIXES
+    + """
 ex:HasValue a sh:NodeShape ; hs:ruleId "X-HAS-VALUE" ; sh:targetClass ex:Item ;
     sh:property [ sh:path ex:status ; sh:hasValue "ok" ] .
 ex:Inverse a sh:NodeShape ; hs:ruleId "X-INVERSE" ; sh:targetClass ex:Item ;
@@ -203,6 +207,7 @@ ex:Logic a sh:NodeShape ; hs:ruleId "X-LOGIC" ; sh:targetSubjectsOf ex:label ;
 ex:Node a sh:NodeShape ; hs:ruleId "X-NODE" ; sh:targetNode ex:a , ex:zz ;
     sh:node [ sh:property [ sh:path ex:status ; sh:in ( "ok" "fine" ) ; sh:minCount 1 ] ] .
 """
+)
 DATA = """
 @prefix ex: <urn:ex:> .
 ex:box1 a ex:Box ; ex:part ex:a , ex:b . ex:crate a ex:Crate ; ex:part ex:c .
@@ -214,10 +219,16 @@ ex:m1 ex:year 1995 . ex:m2 ex:year 2031 . ex:m3 ex:year "1999" .
 """
 
 
-def test_constructs_the_shipped_rules_do_not_use_give_the_engines_verdicts() -> None:
-    shapes = Graph().parse(data=CONSTRUCTS, format="turtle")
+def _rules(turtle: str) -> Graph:
+    """Shapes with a message on every rule, as the grader wants them."""
+    shapes = Graph().parse(data=turtle, format="turtle")
     for s in list(shapes.subjects(HS.ruleId, None)):
         shapes.add((s, SH.message, Literal("m", lang="en")))
+    return shapes
+
+
+def test_constructs_the_shipped_rules_do_not_use_give_the_engines_verdicts() -> None:
+    shapes = _rules(CONSTRUCTS)
     text = Graph().parse(data=DATA, format="turtle").serialize(format="nt")
     outcomes = {e: verdicts(Grader(shapes, e).grade(text)) for e in Engine}
     assert Grader(shapes, Engine.compiled).engine is Engine.compiled
@@ -234,11 +245,9 @@ def test_constructs_the_shipped_rules_do_not_use_give_the_engines_verdicts() -> 
 # inverse paths, with a path on which only the count matters, and an item that is its own value
 # (ex:e), judged before another item with the same value (ex:f), which must not be reported as
 # its own value.
-JUDGED_BY_VALUES = """
-@prefix ex: <urn:ex:> .
-@prefix hs: <https://w3id.org/health-shield/ns#> .
-@prefix sh: <http://www.w3.org/ns/shacl#> .
-@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+JUDGED_BY_VALUES = (
+    SHAPE_PREFIXES
+    + """
 ex:Bands a sh:NodeShape ; hs:ruleId "X-BANDS" ; sh:targetClass ex:Item ;
     sh:or ( [ sh:property [ sh:path ( ex:made ex:year ) ; sh:maxInclusive 1995 ] ,
                           [ sh:path [ sh:inversePath ex:part ] ; sh:minCount 1 ] ]
@@ -247,6 +256,7 @@ ex:Pair a sh:NodeShape ; hs:ruleId "X-PAIR" ; sh:targetClass ex:Item ;
     sh:property [ sh:path ex:status ; sh:datatype xsd:string ] ,
                 [ sh:path ex:label ; sh:minCount 1 ; sh:maxCount 1 ] .
 """
+)
 JUDGED_DATA = """
 @prefix ex: <urn:ex:> .
 ex:e a ex:Item ; ex:status ex:e ; ex:made ex:m1 ; ex:label "e" .
@@ -261,9 +271,7 @@ ex:m1 ex:year 1990 . ex:m2 ex:year 1997 . ex:m3 ex:year 2001 .
 
 
 def test_shapes_judged_by_their_values_give_the_engines_verdicts() -> None:
-    shapes = Graph().parse(data=JUDGED_BY_VALUES, format="turtle")
-    for s in list(shapes.subjects(HS.ruleId, None)):
-        shapes.add((s, SH.message, Literal("m", lang="en")))
+    shapes = _rules(JUDGED_BY_VALUES)
     compiled = Grader(shapes, Engine.compiled)
     assert compiled.engine is Engine.compiled
     validator = compiled._compiled
