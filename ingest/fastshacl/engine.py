@@ -24,6 +24,8 @@ from ingest.fastshacl.sparql import NowComparison, recognise
 from ingest.fastshacl.terms import RDF_TYPE, Data, Node, read_ntriples, to_ntriples
 
 _TARGET_PREDICATES = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
+# What a SPARQL constraint judged natively may say besides its query (ingest.fastshacl.sparql).
+_PLAIN_CONSTRAINT = {SH.select, SH.prefixes, SH.message, SH.deactivated, RDF.type}
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +138,8 @@ class Delegation:
             reads = Reads(set(s.subjects_of + s.objects_of), not s.objects_of)
             native: list[NowComparison] | None = []
             for part in s.sparql:
+                if (part, SH.deactivated, Literal(True)) in g:
+                    continue  # as pySHACL leaves it out (shifty would run it)
                 self.graph.add((s.node, SH.sparql, part))
                 _describe(g, part, self.graph)
                 algebra = self._algebra(g, part, namespaces)
@@ -145,10 +149,11 @@ class Delegation:
                     reads.predicates = None
                 else:
                     reads.predicates |= query.predicates
-                comparison = None if algebra is None else recognise(algebra, s.name)
+                plain = set(g.predicates(part)) <= _PLAIN_CONSTRAINT
+                comparison = recognise(algebra, s.name) if plain and algebra is not None else None
                 native = None if comparison is None or native is None else [*native, comparison]
             self.reads[id(s)] = reads
-            if native:
+            if native is not None:
                 self.native[id(s)] = native
 
     @staticmethod

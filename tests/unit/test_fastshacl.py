@@ -403,3 +403,36 @@ def test_an_engine_result_for_a_shape_judged_natively_is_not_counted_twice() -> 
         ("urn:ex:a", "R-NOT-FUTURE"), ("urn:ex:b", "X-NOT-ANCIENT"),
     }  # fmt: skip
     assert verdicts(compiled.grade(text)) == verdicts(shifty.grade(text))
+
+
+def test_a_deactivated_sparql_constraint_is_not_run() -> None:
+    # pySHACL leaves it out; shifty runs it, so the compiled checker must not hand it over.
+    shapes = _rules(SHAPE_PREFIXES + """
+ex:Future a sh:NodeShape ; hs:ruleId "X-FUTURE" ; sh:targetSubjectsOf ex:t ;
+    sh:sparql [ sh:deactivated true ; sh:select \"\"\"
+        SELECT $this ?value WHERE { $this <urn:ex:t> ?value . FILTER (?value > NOW()) }\"\"\" ] .
+ex:Past a sh:NodeShape ; hs:ruleId "X-PAST" ; sh:targetSubjectsOf ex:t ;
+    sh:sparql [ sh:select \"\"\"
+        SELECT $this ?value WHERE { $this <urn:ex:t> ?value . FILTER (?value < NOW()) }\"\"\" ] .
+""")  # fmt: skip
+    soon = (NOW + timedelta(days=3)).isoformat(timespec="seconds")
+    past = _dt("2020-01-01T00:00:00+00:00")
+    text = f"<urn:ex:a> <urn:ex:t> {_dt(soon)} .\n<urn:ex:b> <urn:ex:t> {past} .\n"
+    compiled = Grader(shapes, Engine.compiled)
+    validator = compiled._compiled
+    assert validator is not None
+    assert validator.delegation is not None
+    assert validator.delegation.split(read_ntriples(text))[1] == []
+    found = verdicts(compiled.grade(text))
+    assert found == verdicts(Grader(shapes, Engine.pyshacl).grade(text))
+    assert found[1] == {("urn:ex:b", "X-PAST", "2020-01-01T00:00:00+00:00")}
+    # The same with a query of another form, which the engine runs: still left out.
+    other = _rules(SHAPE_PREFIXES + """
+ex:Old a sh:NodeShape ; hs:ruleId "X-OLD" ; sh:targetSubjectsOf ex:t ;
+    sh:sparql [ sh:deactivated true ; sh:select \"\"\"
+        SELECT $this ?value WHERE { $this ex:t ?value . FILTER (YEAR(?value) < 2021) }\"\"\" ;
+        sh:prefixes ex: ] .
+ex: sh:declare [ sh:prefix "ex" ; sh:namespace "urn:ex:"^^xsd:anyURI ] .
+""")  # fmt: skip
+    assert verdicts(Grader(other, Engine.compiled).grade(text)) == ({}, set())
+    assert verdicts(Grader(other, Engine.pyshacl).grade(text)) == ({}, set())
