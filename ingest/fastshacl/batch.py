@@ -26,8 +26,6 @@ _EMPTY: list[Node] = []
 
 
 Broken = list[tuple[str, Node | None]]  # (source shape, offending value or None)
-# As remembered for a node shape: (source shape, offending value, whether that is the focus node)
-NodeBroken = list[tuple[str, Node | None, bool]]
 Key = tuple[object, ...]
 
 
