@@ -27,7 +27,7 @@ from ingest.model import Datum, Subject, SubjectKind
 from ingest.pipeline import Checked, CheckedField
 from kgservice.records.contribution import Contribution, measure
 from kgservice.records.protection import Protector
-from kgservice.records.schemas import Finding
+from kgservice.records.schemas import FieldTag, Finding
 
 IDENTIFIER_KINDS = frozenset(
     {"PersonName", "ResidentId", "PhoneNumber", "Address", "MedicalRecordNumber", "DeviceUserId",
@@ -78,8 +78,8 @@ def prepare(p: Protector, checked: Checked, institution: str, received: str) -> 
                     receipt_records(stored))  # fmt: skip
 
 
-# What the receipt says about each field (kgservice.records.schemas.FieldTag).
-TAG_KEYS = ("id", "kind", "location", "category", "level", "tier", "rule", "flagged")
+# What the receipt says about each field.
+TAG_KEYS = tuple(FieldTag.model_fields)
 
 
 _RECEIPT_PARTS: dict[str, Any] = {
