@@ -162,7 +162,10 @@ def run(spec: Spec) -> dict[str, Any]:
         f'[superlink]\ndefault = "local"\n\n[superlink.local]\naddress = "127.0.0.1:{port}"\n'
         "insecure = true\n", encoding="utf-8",
     )  # fmt: skip
-    env = {**os.environ, "FLWR_HOME": str(home), "FLWR_TELEMETRY_ENABLED": "0",
+    # The SuperLink starts its SuperExec by name: with the service run as .venv/bin/shield and
+    # that directory not on PATH, the SuperLink exited at start (FileNotFoundError).
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    env = {**os.environ, "PATH": path, "FLWR_HOME": str(home), "FLWR_TELEMETRY_ENABLED": "0",
            "FLWR_DISABLE_UPDATE_CHECK": "1"}  # fmt: skip
     out = spec.directory / "result.json"
     out.unlink(missing_ok=True)
