@@ -41,12 +41,20 @@ RESIDENT_ID_SYSTEMS = ("urn:oid:2.16.156.10011.1.1", "http://www.nhc.gov.cn/iden
 
 
 def read(data: bytes, source: str) -> Extracted:
+    # The twin takes well-formed Bundles ~7x faster, straight from the text; whatever it refuses,
+    # the text is decoded and fhir.resources judges it (and names the error). Either way the same
+    # Bundle gives the same values (fhirtwin.py).
+    bundle = fhirtwin.validate_json(data)
+    if bundle is None:
+        bundle = _read_refused(data, source)
+    return extract(bundle, source)
+
+
+def _read_refused(data: bytes, source: str) -> Any:
     raw = jsondoc.load(data, source)
     if not isinstance(raw, dict) or raw.get("resourceType") != "Bundle":
         raise IngestError(source, "a FHIR Bundle is expected (resourceType 'Bundle')")
-    # The twin takes well-formed Bundles ~7x faster; whatever it refuses, fhir.resources judges
-    # (and names the error). Either way the same Bundle gives the same values (fhirtwin.py).
-    bundle = fhirtwin.validate(raw)
+    bundle = fhirtwin.validate(raw)  # the text may have been refused, not the Bundle
     if bundle is None:
         _check_resource_types(raw, source)
         try:
@@ -64,7 +72,7 @@ def read(data: bytes, source: str) -> Extracted:
         except RecursionError:
             # Its validators recurse in Python: ~200 nested extensions are enough.
             raise IngestError(f"{source} Bundle", "the Bundle is nested too deeply") from None
-    return extract(bundle, source)
+    return bundle
 
 
 def _check_resource_types(raw: dict[str, Any], source: str) -> None:

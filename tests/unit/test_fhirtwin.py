@@ -297,6 +297,9 @@ def test_the_twin_accepts_no_variant_fhir_resources_refuses() -> None:
     for name in ("patient", "rich"):
         for k, mutant in enumerate(mutants(_bundles()[name])):
             twin = fhirtwin.validate(mutant)
+            # The reader's way, from the text: the same answer as from the decoded JSON.
+            text = json.dumps(mutant, ensure_ascii=k % 2 == 0).encode()
+            assert fhirtwin.validate_json(text) == twin
             if twin is None:
                 if k % 4 == 0:  # a quarter is enough to show both kinds of refusal occur
                     model = _fhir_resources(mutant)
@@ -312,6 +315,47 @@ def test_the_twin_accepts_no_variant_fhir_resources_refuses() -> None:
     # to fhir.resources.
     assert len(outcomes) == 3, outcomes
     assert min(outcomes.values()) >= 100, outcomes
+
+
+def _text_variant(change: tuple[str, str]) -> bytes:
+    text = json.dumps(_bundles()["sample"], ensure_ascii=False)
+    assert change[0] in text
+    return text.replace(change[0], change[1], 1).encode("utf-8", "surrogatepass")
+
+
+def _outcome(read: Any, data: bytes) -> object:
+    try:
+        return read(data)
+    except IngestError as e:
+        return str(e)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ('"gender": "male"', '"gender": "female", "gender": "male"'),  # a key twice: the last
+        ('"text": "胡静"', '"text": "\\u80e1\\ud83d\\ude00静"'),  # escapes, a surrogate pair
+        ('"text": "胡静"', '"text": "胡\\ud800静"'),  # a lone surrogate: refused by both
+        ('"text": "胡静"', '"text": "胡\ud800静"'),  # the same, unescaped: not UTF-8
+        ('"status": "final"', '"status": "fi\nnal"'),  # a raw control character
+        ('"value": 7', '"value": NaN'),
+        ('"value": 7', '"value": 1e400'),
+        ('"status": "final"', '"status": "final", "valueInteger": 123456789012345678901234567890'),
+        ('{"resourceType": "Bundle"', '\ufeff{"resourceType": "Bundle"'),  # a byte-order mark
+        ('"type": "collection"', '"type": "collection"} {'),  # text after the document
+    ],
+)
+def test_the_text_is_read_as_its_decoded_json_is(change: tuple[str, str]) -> None:
+    data = _text_variant(change)
+    try:
+        decoded = json.loads(data.decode("utf-8"))
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError: never the twin's
+        assert fhirtwin.validate_json(data) is None
+    else:
+        assert fhirtwin.validate_json(data) == fhirtwin.validate(decoded)
+    # The reader from the text, and the reader as it was: decode, then the twin or fhir.resources.
+    before = _outcome(lambda d: fhir.extract(fhir._read_refused(d, "b.json"), "b.json"), data)
+    assert _outcome(lambda d: fhir.read(d, "b.json"), data) == before
 
 
 def test_a_refused_bundle_is_still_read_by_fhir_resources() -> None:
