@@ -227,9 +227,10 @@ def bundle_twin() -> type[BaseModel] | None:
 
 def validate_json(data: bytes) -> BaseModel | None:
     """As ``validate`` on the JSON text itself: pydantic-core parses it while it validates, with
-    no dictionaries in between (~0.03 s less per 1,000 patients than ``json.loads`` and
-    ``validate``). None whenever either the twin or the text is refused — then the reader decodes
-    the text as before and decides; the tests hold both ways to the same result."""
+    no dictionaries in between (1,000 patients: 0.145 s against 0.172 s for ``json.loads`` and
+    ``validate``, least of five, collector off). None whenever either the twin or the text is
+    refused — then the reader decodes the text as before and decides; the tests hold both ways
+    to the same result, on every variant the twin's differential test makes."""
     twin = bundle_twin()
     if twin is None:
         return None
