@@ -38,3 +38,6 @@ def test_conf_binds_loopback_with_auth_and_limits(tmp_path: Path) -> None:
     # The JVM options Neo4j's own neo4j.conf sets (we write the file, so we must set them).
     assert "server.jvm.additional=-XX:+UseG1GC" in lines
     assert "server.jvm.additional=-XX:+AlwaysPreTouch" in lines
+    # Ours: a young generation of half the heap (a large submission's state outlives fewer
+    # young collections).
+    assert "server.jvm.additional=-XX:NewRatio=1" in lines
