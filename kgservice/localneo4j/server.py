@@ -36,7 +36,7 @@ JVM_OPTIONS = (
     # ~0.5 of 4g here). A 1,000-record submission's transaction state (~15k nodes) lives
     # until it commits and is copied by every young collection that happens meanwhile:
     # storing 1,000 FHIR records, interleaved after restarts, four runs of ten each:
-    # 13-30 young collections and 0-18 concurrent cycles per twenty stores -> 4-7 and 0-2;
+    # 13-30 young collections and 2-18 concurrent cycles per twenty stores -> 4-7 and 0-2;
     # Neo4j's CPU 0.85-1.02 -> 0.72-0.89 s per store (mean 0.96 -> 0.76); wall 0.77 -> 0.67 s.
     "-XX:NewRatio=1",
     "-XX:-OmitStackTraceInFastThrow",
