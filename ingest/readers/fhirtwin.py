@@ -33,6 +33,7 @@ import logging
 import types
 import typing
 import warnings
+from collections.abc import Callable
 from typing import Annotated, Any, Literal, Optional, Union
 
 from fhir.resources.R4B import get_fhir_model_class
@@ -231,22 +232,20 @@ def validate_json(data: bytes) -> BaseModel | None:
     ``validate``, least of five, collector off). None whenever either the twin or the text is
     refused — then the reader decodes the text as before and decides; the tests hold both ways
     to the same result, on every variant the twin's differential test makes."""
-    twin = bundle_twin()
-    if twin is None:
-        return None
-    try:
-        return twin.model_validate_json(data)
-    except (ValidationError, ValueError, TypeError):
-        return None
+    return _judged(lambda twin: twin.model_validate_json(data))
 
 
 def validate(raw: dict[str, Any]) -> BaseModel | None:
     """The Bundle as the twin reads it, or None when the twin refuses it (then fhir.resources
     decides)."""
+    return _judged(lambda twin: twin.model_validate(raw))
+
+
+def _judged(read: Callable[[type[BaseModel]], BaseModel]) -> BaseModel | None:
     twin = bundle_twin()
     if twin is None:
         return None
     try:
-        return twin.model_validate(raw)
+        return read(twin)
     except (ValidationError, ValueError, TypeError):
         return None
