@@ -32,9 +32,9 @@ MIN_JAVA = 17
 # Netty use direct buffers without reflection errors.
 JVM_OPTIONS = (
     "-XX:+UseG1GC",
-    # Young generation fixed at half the heap (G1 sizes it adaptively for its pause goal,
-    # ~0.5 of 4g here). A 1,000-record submission's transaction state (~15k nodes) lives
-    # until it commits and is copied by every young collection that happens meanwhile:
+    # Young generation fixed at half the heap (G1 sized it adaptively for its pause goal:
+    # an eden of ~0.5 GB of the 4 GB here). A 1,000-record submission's transaction state
+    # (~15k nodes) lives until it commits and is copied by every young collection meanwhile:
     # storing 1,000 FHIR records, interleaved after restarts, four runs of ten each:
     # 13-30 young collections and 2-18 concurrent cycles per twenty stores -> 4-7 and 0-2;
     # Neo4j's CPU 0.85-1.02 -> 0.72-0.89 s per store (mean 0.96 -> 0.76); wall 0.77 -> 0.67 s.
