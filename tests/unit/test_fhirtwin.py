@@ -353,7 +353,7 @@ def test_the_text_is_read_as_its_decoded_json_is(change: tuple[str, str]) -> Non
         assert fhirtwin.validate_json(data) is None
     else:
         assert fhirtwin.validate_json(data) == fhirtwin.validate(decoded)
-    # The reader from the text, and the reader as it was: decode, then the twin or fhir.resources.
+    # The reader from the text, and fhir.resources on the decoded JSON: one outcome.
     before = _outcome(lambda d: fhir.extract(fhir._read_refused(d, "b.json"), "b.json"), data)
     assert _outcome(lambda d: fhir.read(d, "b.json"), data) == before
 
