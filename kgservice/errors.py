@@ -54,6 +54,12 @@ class Conflict(ShieldError):
     code = "conflict"
 
 
+class CreatedConcurrently(Conflict):
+    """Another request created the same unique thing while this one was creating it."""
+
+    code = "created_concurrently"
+
+
 class Unprocessable(ShieldError):
     status_code = 422
     code = "unprocessable"

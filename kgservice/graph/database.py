@@ -21,9 +21,15 @@ from neo4j import (
     Driver,
     GraphDatabase,
 )
-from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import (
+    ConstraintError,
+    DriverError,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+)
 
-from kgservice.errors import GraphUnavailable
+from kgservice.errors import CreatedConcurrently, GraphUnavailable
 from kgservice.settings import Settings
 
 T = TypeVar("T")
@@ -140,6 +146,12 @@ class Graph:
             raise GraphUnavailable("the graph database did not answer in time") from e
         except _UNAVAILABLE as e:
             raise GraphUnavailable("the graph database is unavailable; try again shortly") from e
+        except ConstraintError as e:
+            # Unique keys are looked up before they are created, so a unit of work that breaks
+            # one met another creating the same key at the same time, which committed first.
+            raise CreatedConcurrently(
+                "another request created the same thing at the same time; look it up, or try again"
+            ) from e
         except Neo4jError as e:
             if e.code and e.code.startswith("Neo.TransientError"):
                 raise GraphUnavailable("the graph database is busy; try again shortly") from e

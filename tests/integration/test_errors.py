@@ -9,8 +9,11 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI
+from neo4j import AsyncManagedTransaction
 
 from kgservice.app import create_app
+from kgservice.errors import CreatedConcurrently
+from kgservice.graph.database import Graph
 from kgservice.settings import ApiSettings, Settings
 from tests.integration.conftest import bearer
 
@@ -52,6 +55,32 @@ async def test_a_refused_write_leaves_no_ledger_entry(
     assert r.json()["error"] == "conflict"
     after = (await client.get("/v1/ledger/checkpoint", headers=admin)).json()["checkpoint"]
     assert after == before
+
+
+async def test_a_unique_key_created_twice_at_once_is_a_409(graph: Graph) -> None:
+    """The second of two transactions creating the same unique key waits for the first and
+    then breaks the constraint: a conflict to retry or look up, not an internal error."""
+    created, release = asyncio.Event(), asyncio.Event()
+    make = "CREATE (:Principal {id: 'prn_twice', key_id: $k})"
+
+    async def first(tx: AsyncManagedTransaction) -> None:
+        await (await tx.run(make, k="k1")).consume()
+        created.set()
+        await release.wait()
+
+    async def second(tx: AsyncManagedTransaction) -> None:
+        await (await tx.run(make, k="k2")).consume()
+
+    held = asyncio.create_task(graph.write(first))
+    await created.wait()
+    other = asyncio.create_task(graph.write(second))
+    await asyncio.sleep(0.5)
+    assert not other.done()  # Neo4j holds it until the first ends
+    release.set()
+    await held
+    with pytest.raises(CreatedConcurrently) as refused:
+        await other
+    assert refused.value.status_code == 409
 
 
 @pytest.fixture

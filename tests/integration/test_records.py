@@ -3,6 +3,7 @@ write nothing, protection at rest, institution scope."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -10,13 +11,18 @@ from typing import Any
 
 import httpx
 import pytest
+from neo4j import AsyncManagedTransaction
 
 from ingest.readers.json_v1 import read as read_json
 from kgservice.app import create_app
+from kgservice.auth import service as principals
 from kgservice.demo import seed
 from kgservice.graph.database import Graph
+from kgservice.ledger.canonical import utc_now
 from kgservice.ledger.service import Ledger
+from kgservice.records import service
 from kgservice.records.checking import Checker
+from kgservice.records.protection import load_protector
 from kgservice.settings import REPO_ROOT, ApiSettings, Settings
 from tests.integration.conftest import bearer
 from tests.integration.ledgerkit import verify
@@ -85,6 +91,39 @@ async def test_resubmission_returns_the_original_receipt(
     # The same bytes from another institution are that institution's own submission.
     other = await post(client, keys["clinic-c records"], "sinocare.csv")
     assert other.status_code == 201
+
+
+async def test_the_same_file_submitted_twice_at_once_is_stored_once(
+    graph: Graph, ledger: Ledger, keys: dict[str, str], checker: Checker, settings: Settings
+) -> None:
+    """A system that sends a file again while its first attempt is still being stored (it timed
+    out, say): the second attempt waits for the first and answers with its receipt."""
+    principal = await graph.read(principals.authenticate, keys["clinic-b records"])
+    assert principal is not None
+    data = (SAMPLES / "sinocare.csv").read_bytes()
+    prepared = await checker.prepare(data, "csv", "s.csv", "clinic-b", load_protector(settings),
+                                     utc_now())  # fmt: skip
+    created, release = asyncio.Event(), asyncio.Event()
+
+    async def first_held_open(tx: AsyncManagedTransaction) -> service.Stored:
+        stored = await service.submit(tx, ledger, principal, "clinic-b", prepared, "csv", "s.csv",
+                                      len(data))  # fmt: skip
+        created.set()
+        await release.wait()  # not committed until the second attempt is under way
+        return stored
+
+    first = asyncio.create_task(graph.write(first_held_open))
+    await created.wait()
+    second = asyncio.create_task(
+        service.store(graph, ledger, principal, "clinic-b", prepared, "csv", "s.csv", len(data))
+    )
+    await asyncio.sleep(0.5)
+    assert not second.done()  # creating the same source, Neo4j holds it until the first ends
+    release.set()
+    original, again = await first, await second
+    assert (original.duplicate, again.duplicate) == (False, True)
+    assert json.loads(again.receipt) == {**json.loads(original.receipt), "duplicate": True}
+    assert await count(graph, "Source") == 1
 
 
 async def test_a_violation_refuses_the_whole_file_and_writes_nothing(
