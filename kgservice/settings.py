@@ -50,15 +50,33 @@ class LocalNeo4jSettings(BaseModel):
     jars: Path = REPO_ROOT / ".neo4j" / "jars"
     version: str = "5.26.30"
     bolt_port: int = Field(default=7687, ge=1, le=65535)
-    # A 1,000-record submission is one transaction of ~15k nodes, whose state is copied by every
-    # young collection that happens while it runs. The server's CPU per such submission: 1.7 s
-    # at 512m (G1 marking cycles triggered by humongous allocations), 0.72 s at 2g, 0.55 s at
-    # 6g (fewer collections; /proc and the GC log, mean of ten). 4g is the middle: bench/
-    # ingest.py's overlapped JSON rate was 955 at 2g, 966 at 4g, 983 and 1,061 at 6g.
-    heap: str = "4g"
+    # "auto": a third of the machine's memory, from 512m to 8g (8g on a 24 GiB machine); or a
+    # size as Neo4j writes it ("4g", "300m"). A 1,000-record submission is one transaction of
+    # ~15k nodes, whose state is copied by every young collection that happens while it runs.
+    # The server's CPU per such submission: 1.7 s at 512m (G1 marking cycles triggered by
+    # humongous allocations), 0.72 s at 2g, 0.55 s at 6g (fewer collections; /proc and the GC
+    # log, mean of ten; fifth session). With the young generation at half the heap (server.py),
+    # storing twenty 1,000-record FHIR files at 4g took 5-7 young collections, 1.0-1.3 s of
+    # pauses; at 8g 2 collections, 0.15-0.22 s; Neo4j's CPU per file 0.82 -> 0.73 s, wall
+    # 0.74 -> 0.67 s (means of four runs each, alternating after restarts; tenth session).
+    heap: str = "auto"
     pagecache: str = "512m"
     transaction_timeout: str = "60s"
     start_timeout_s: float = Field(default=180.0, gt=0)
+
+    def heap_size(self) -> str:
+        """The heap Neo4j is given: ``heap``, with "auto" worked out for this machine."""
+        if self.heap != "auto":
+            return self.heap
+        return auto_heap(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+
+
+def auto_heap(memory: int) -> str:
+    """A third of ``memory`` (bytes), from 512 MiB to 8 GiB, in MiB: the service, its checking
+    process and the page cache need the rest, and beyond 8 GiB a young collection is already
+    rarer than one per submission."""
+    mib = memory // 3 // 2**20
+    return f"{max(512, min(8192, mib))}m"
 
 
 class LedgerSettings(BaseModel):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kgservice.localneo4j.server import LocalNeo4j, java_major
-from kgservice.settings import LocalNeo4jSettings
+from kgservice.settings import LocalNeo4jSettings, auto_heap
 
 
 @pytest.mark.parametrize(
@@ -21,6 +21,24 @@ from kgservice.settings import LocalNeo4jSettings
 )
 def test_java_major(output: str, major: int | None) -> None:
     assert java_major(output) == major
+
+
+@pytest.mark.parametrize(
+    ("gib", "heap"),
+    [(24, "8192m"), (64, "8192m"), (12, "4096m"), (6, "2048m"), (1, "512m")],
+)
+def test_an_auto_heap_is_a_third_of_memory_within_bounds(gib: int, heap: str) -> None:
+    assert auto_heap(gib * 2**30) == heap
+
+
+def test_the_auto_heap_is_written_as_a_size(tmp_path: Path) -> None:
+    cfg = LocalNeo4jSettings(home=tmp_path / "i", jars=tmp_path / "j")
+    assert cfg.heap == "auto"
+    conf = LocalNeo4j(cfg, "pw-12345678").write_conf().read_text("utf-8")
+    (line,) = [x for x in conf.splitlines() if x.startswith("server.memory.heap.max_size=")]
+    assert line.removeprefix("server.memory.heap.max_size=") == cfg.heap_size()
+    assert f"server.memory.heap.initial_size={cfg.heap_size()}" in conf.splitlines()
+    assert 512 <= int(cfg.heap_size().removesuffix("m")) <= 8192
 
 
 def test_conf_binds_loopback_with_auth_and_limits(tmp_path: Path) -> None:
