@@ -134,7 +134,15 @@ class Graph:
                     return await s.execute_write(timed, *args, **kwargs)
                 return await s.execute_read(timed, *args, **kwargs)
 
-        return await self._guard(in_transaction())
+        try:
+            return await self._guard(in_transaction())
+        except CreatedConcurrently:
+            # Another unit of work created the same unique key and committed first. Units of
+            # work are safe to run again (the driver retries them) and look their keys up
+            # before creating them, so once more finds what the other created and answers as
+            # to any repeat: a file sent twice at once gets its original receipt, a rule set
+            # uploaded twice its 409. Only a second clash reaches the caller.
+            return await self._guard(in_transaction())
 
     async def _guard(self, call: Awaitable[T]) -> T:
         """Driver failures that mean "no database" become 503s, with the cause chained; so does

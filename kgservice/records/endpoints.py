@@ -83,8 +83,9 @@ async def submit(
         )
     if prepared.violations:
         raise service.RejectedRecords(prepared.violations)
-    stored = await service.store(graph, ledger, principal, institution, prepared, fmt, name,
-                                 len(data))  # fmt: skip
+    stored = await graph.write(
+        service.submit, ledger, principal, institution, prepared, fmt, name, len(data)
+    )
     # The receipt's JSON as stored, rather than through FastAPI's response model, which would
     # dump it, validate the dump and dump it again: ~0.1 s of this process per 1,000 records
     # (measured), for a receipt that lists every field.

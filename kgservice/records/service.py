@@ -11,8 +11,7 @@ from neo4j import AsyncManagedTransaction
 from kgservice.auth.access import check_scope
 from kgservice.auth.models import Principal
 from kgservice.auth.roles import Role
-from kgservice.errors import CreatedConcurrently, NotFound, ShieldError
-from kgservice.graph.database import Graph
+from kgservice.errors import NotFound, ShieldError
 from kgservice.ledger.canonical import Event
 from kgservice.ledger.schemas import ReceiptOut
 from kgservice.ledger.service import Ledger
@@ -130,29 +129,6 @@ async def submit(
     receipt = receipt_json(skeleton, prepared.receipt_records)
     await repo.set_receipt(tx, key, receipt, ledger_receipt.seq)
     return Stored(receipt, False)
-
-
-async def store(
-    graph: Graph,
-    ledger: Ledger,
-    principal: Principal,
-    institution: str,
-    prepared: Prepared,
-    fmt: str,
-    name: str,
-    size: int,
-) -> Stored:
-    """``submit`` in a transaction of its own.
-
-    The same bytes may be submitted twice at once: a system sending a file again while its first
-    attempt is still being stored (it timed out waiting, say). Both find no source; the second
-    to create it waits for the first's transaction and then breaks the source key's uniqueness
-    (an internal error, before). Its second try finds the committed source and answers with
-    the original receipt, as any resubmission gets."""
-    try:
-        return await graph.write(submit, ledger, principal, institution, prepared, fmt, name, size)
-    except CreatedConcurrently:
-        return await graph.write(submit, ledger, principal, institution, prepared, fmt, name, size)
 
 
 async def read_record(

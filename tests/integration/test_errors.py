@@ -59,7 +59,8 @@ async def test_a_refused_write_leaves_no_ledger_entry(
 
 async def test_a_unique_key_created_twice_at_once_is_a_409(graph: Graph) -> None:
     """The second of two transactions creating the same unique key waits for the first and
-    then breaks the constraint: a conflict to retry or look up, not an internal error."""
+    then breaks the constraint; run once more (a unit of work that looks its key up first
+    would now find it), it breaks it again: a conflict, not an internal error."""
     created, release = asyncio.Event(), asyncio.Event()
     make = "CREATE (:Principal {id: 'prn_twice', key_id: $k})"
 

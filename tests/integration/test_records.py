@@ -115,7 +115,9 @@ async def test_the_same_file_submitted_twice_at_once_is_stored_once(
     first = asyncio.create_task(graph.write(first_held_open))
     await created.wait()
     second = asyncio.create_task(
-        service.store(graph, ledger, principal, "clinic-b", prepared, "csv", "s.csv", len(data))
+        graph.write(
+            service.submit, ledger, principal, "clinic-b", prepared, "csv", "s.csv", len(data)
+        )
     )
     await asyncio.sleep(0.5)
     assert not second.done()  # creating the same source, Neo4j holds it until the first ends
