@@ -59,3 +59,5 @@ def test_conf_binds_loopback_with_auth_and_limits(tmp_path: Path) -> None:
     # Ours: a young generation of half the heap (a large submission's state outlives fewer
     # young collections).
     assert "server.jvm.additional=-XX:NewRatio=1" in lines
+    # ... and what survives one young collection is promoted at the next (halves the pause).
+    assert "server.jvm.additional=-XX:MaxTenuringThreshold=1" in lines
