@@ -43,9 +43,10 @@ JVM_OPTIONS = (
     # decisions/s, and what survives one (caches, plans, compiled code's constants) is long-lived;
     # at the default threshold of 15 it was copied again by each of the next 14 collections.
     # Promoted after surviving one instead: the young pause at 200 decisions/s, the largest
-    # single stall in a decision's tail, 57-85 ms (mean 71, 11 pauses) -> 23-55 ms (mean 36,
-    # 8 pauses); storing unchanged within noise (FHIR stream 1,377-1,481 against 1,428-1,551
-    # records/s; young GC time per twenty stores 0.12-0.15 -> 0.07-0.14 s).
+    # single stall in a decision's tail, 57-85 ms (mean 71, 11 pauses) -> 23-74 ms (mean 38,
+    # 15 pauses); storing unchanged within noise (bench/ingest.py, five runs each, FHIR stream
+    # 1,333-1,486 against 1,386-1,551 records/s; young GC time per twenty stores 0.12-0.15 ->
+    # 0.07-0.14 s).
     "-XX:MaxTenuringThreshold=1",
     "-XX:-OmitStackTraceInFastThrow",
     "-XX:+AlwaysPreTouch",
