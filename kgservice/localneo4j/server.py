@@ -40,7 +40,7 @@ JVM_OPTIONS = (
     # Neo4j's CPU 0.85-1.02 -> 0.72-0.89 s per store (mean 0.96 -> 0.76); wall 0.77 -> 0.67 s.
     "-XX:NewRatio=1",
     # With so large a young generation, a young collection comes only every ~60 s at 200
-    # decisions/s, and what survives one (caches, plans, compiled code's constants) is long-lived;
+    # decisions/s, and most of what survives one lives much longer (the age table of its GC log);
     # at the default threshold of 15 it was copied again by each of the next 14 collections.
     # Promoted after surviving one instead: the young pause at 200 decisions/s, the largest
     # single stall in a decision's tail, 57-85 ms (mean 71, 11 pauses) -> 23-74 ms (mean 38,
