@@ -154,7 +154,7 @@ def main() -> None:
     # reported.
     parser.add_argument(
         "--warmup", type=float, default=60.0,
-        help="seconds at the highest rate (after 20 s at 100/s), not counted",
+        help=f"seconds at the highest rate (after {COLD:.0f} s at 100/s), not counted",
     )  # fmt: skip
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--history", type=int, default=50_000,

@@ -179,6 +179,7 @@ class LocalNeo4j:
     def write_conf(self) -> Path:
         for sub in ("conf", "data", "logs", "run", "plugins", "import"):
             (self.home / sub).mkdir(parents=True, exist_ok=True)
+        heap = self.cfg.heap_size()
         lines = [
             "# Written by `shield neo4j start` from HS_LOCAL_NEO4J__* settings; edits are lost.",
             "server.default_listen_address=127.0.0.1",
@@ -186,8 +187,8 @@ class LocalNeo4j:
             "server.http.enabled=false",
             "server.https.enabled=false",
             "dbms.security.auth_enabled=true",
-            f"server.memory.heap.initial_size={self.cfg.heap_size()}",
-            f"server.memory.heap.max_size={self.cfg.heap_size()}",
+            f"server.memory.heap.initial_size={heap}",
+            f"server.memory.heap.max_size={heap}",
             f"server.memory.pagecache.size={self.cfg.pagecache}",
             f"db.transaction.timeout={self.cfg.transaction_timeout}",
             "db.lock.acquisition.timeout=30s",
