@@ -2,11 +2,17 @@
 
 Every unit of work that appends to the ledger holds the ledger head's lock until it commits, so
 one transaction per request tops out near 200 appends/s however many requests wait
-(``bench/ledger.py``). A hot write path (decisions) submits its items here instead: one task
-hands everything queued so far to the path's batch function in one transaction, in arrival
+(``bench/ledger.py``). A hot write path (decisions) submits its items here instead: a runner
+task hands everything queued so far to the path's batch function in one transaction, in arrival
 order, and answers each caller only after that transaction has committed. A lone request runs at
-once, so this adds no latency when the service is quiet; batches form only while a commit is
-under way.
+once, so this adds no latency when the service is quiet; batches form only while every runner
+is busy.
+
+A path may have more than one runner (``in_flight``). With two, a request that arrives while a
+batch is being written starts its own at once instead of waiting for that commit: its BEGIN,
+lookup and checks overlap the other's append and commit, and only its own append waits, on the
+ledger head's lock. Batches then start in arrival order but may commit in either order; each
+request's result is that of its own transaction either way.
 
 The batch function asks Neo4j once per batch rather than once per item (one lookup, one write,
 one ledger append), which is what makes a batch cheaper than its items one by one. It returns
@@ -45,19 +51,26 @@ class _Queued(Generic[I, O]):
 
 class Batcher(Generic[I, O]):
     """Items waiting for the next batch; at most ``max_items`` share a unit of work (``run``:
-    an outcome per item, in order). ``writing`` and ``reading`` make the two kinds."""
+    an outcome per item, in order) and at most ``in_flight`` units run at once. ``writing`` and
+    ``reading`` make the two kinds."""
 
-    def __init__(self, run: Run[I, O], max_items: int) -> None:
+    def __init__(self, run: Run[I, O], max_items: int, in_flight: int = 1) -> None:
+        if in_flight < 1:
+            raise ValueError("a batcher needs at least one runner")
         self.run = run
         self.max_items = max_items
+        self.in_flight = in_flight
         self._queue: list[_Queued[I, O]] = []
-        self._runner: asyncio.Task[None] | None = None
+        self._runners: set[asyncio.Task[None]] = set()
         self.batches = 0  # units of work run for more than one item (for tests and bench)
 
     @classmethod
-    def writing(cls, graph: Graph, work: BatchWork[I, O], max_items: int = 32) -> Batcher[I, O]:
-        """Items written by ``work``, many to a write transaction."""
-        return cls(lambda items: graph.write(work, items), max_items)
+    def writing(
+        cls, graph: Graph, work: BatchWork[I, O], max_items: int = 32, in_flight: int = 1
+    ) -> Batcher[I, O]:
+        """Items written by ``work``, many to a write transaction, ``in_flight`` transactions
+        at a time."""
+        return cls(lambda items: graph.write(work, items), max_items, in_flight)
 
     @classmethod
     def reading(cls, graph: Graph, work: ReadBatchWork[I, O], max_items: int = 64) -> Batcher[I, O]:
@@ -71,8 +84,11 @@ class Batcher(Generic[I, O]):
         # does not log it as lost.
         done.add_done_callback(lambda f: f.cancelled() or f.exception())
         self._queue.append(_Queued(item, done))
-        if self._runner is None or self._runner.done():
-            self._runner = asyncio.create_task(self._drain())
+        # A runner not done is either about to take the queue or awaiting a commit, after which
+        # it looks at the queue again: nothing queued is left without one.
+        self._runners = {r for r in self._runners if not r.done()}
+        if len(self._runners) < self.in_flight:
+            self._runners.add(asyncio.create_task(self._drain()))
         # Shielded: a caller that goes away must not cancel a unit other callers share.
         return await asyncio.shield(done)
 

@@ -83,6 +83,81 @@ async def test_concurrent_items_share_commits_and_a_bad_one_fails_alone(
     assert {r.seq: r.leaf_hash.hex() for r in receipts} == stored
 
 
+async def entered(event: asyncio.Event) -> None:
+    """Wait until a batch function has begun (it sets ``event``), then re-arm it."""
+    await asyncio.wait_for(event.wait(), timeout=10)
+    event.clear()
+
+
+async def test_a_second_runner_starts_while_the_first_holds_the_ledger(
+    graph: Graph, ledger: Ledger
+) -> None:
+    """With two in flight, an item queued while a batch holds the ledger head's lock gets a
+    transaction of its own at once; its append waits for that commit and builds on it."""
+    second_started = asyncio.Event()
+    locked = asyncio.Event()
+    started: list[list[int]] = []
+
+    async def work(tx: AsyncManagedTransaction, items: list[int]) -> list[Receipt | Exception]:
+        started.append(items)
+        if items == [0]:
+            receipts = await ledger.append(tx, [event(0)])  # the head's lock is held from here
+            locked.set()
+            # With one runner, item 1 would wait for this commit: this would time out.
+            await asyncio.wait_for(second_started.wait(), timeout=10)
+            return list(receipts)
+        second_started.set()
+        return list(await ledger.append(tx, [event(n) for n in items]))
+
+    batcher: Batcher[int, Receipt] = Batcher.writing(graph, work, in_flight=2)
+    first = asyncio.create_task(batcher.submit(0))
+    await entered(locked)
+    second = await batcher.submit(1)
+    assert (await first).seq == 0
+    assert second.seq == 1
+    assert started == [[0], [1]]
+    report = await verify(graph, ledger.signer)
+    assert report.ok
+    assert report.size == 2
+
+
+async def test_runners_never_exceed_in_flight(graph: Graph, ledger: Ledger) -> None:
+    """Items queued while every runner is busy wait and share the next batch; none is lost."""
+    release = asyncio.Event()
+    began = asyncio.Event()
+    running = 0
+    most = 0
+    sizes: list[int] = []
+
+    async def work(tx: AsyncManagedTransaction, items: list[int]) -> list[Receipt | Exception]:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        sizes.append(len(items))
+        began.set()
+        try:
+            await asyncio.wait_for(release.wait(), timeout=10)
+        finally:
+            running -= 1
+        return list(await ledger.append(tx, [event(n) for n in items]))
+
+    batcher: Batcher[int, Receipt] = Batcher.writing(graph, work, in_flight=2)
+    answers = [asyncio.create_task(batcher.submit(0))]
+    await entered(began)
+    answers.append(asyncio.create_task(batcher.submit(1)))
+    await entered(began)  # both runners are inside their transactions
+    answers += [asyncio.create_task(batcher.submit(n)) for n in range(2, 7)]
+    await asyncio.sleep(0.2)
+    assert most == 2
+    assert sizes == [1, 1]
+    release.set()
+    receipts = await asyncio.gather(*answers)
+    assert sorted(r.seq for r in receipts) == list(range(7))
+    assert sorted(sizes) == [1, 1, 5]
+    assert most == 2
+    assert (await verify(graph, ledger.signer)).ok
+
+
 async def test_decisions_under_concurrency_get_distinct_ledgered_receipts(
     client: httpx.AsyncClient, keys: dict[str, str], graph: Graph, ledger: Ledger
 ) -> None:
