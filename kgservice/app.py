@@ -50,8 +50,8 @@ from kgservice.training.service import reap_orphans
 log = logging.getLogger("kgservice")
 # Decision transactions at a time per process: one arriving while another commits begins at once
 # instead of after it (kgservice/graph/grouping.py). At 200/s (bench/decisions.py, three runs
-# each, alternating) the wait for the batch ahead fell from p99 6.5-8.3 ms with one to 0.9-2.6 ms
-# with two; a third would only add Neo4j connections waiting on the ledger head's lock.
+# each, alternating) the wait for the batch ahead fell from p99 6.5-8.3 ms with one to 1.2-2.6 ms
+# with two. A third was not measured: it would mostly wait on the ledger head's lock.
 DECISIONS_IN_FLIGHT = 2
 
 

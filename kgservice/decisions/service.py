@@ -222,7 +222,10 @@ async def decide_many(
     if judged:
         # The decisions are written in the append's round trip, ahead of it: the ledger head's
         # lock, held until commit, is taken last, so other writers wait as little as possible.
-        rows = [j.row for j in judged]
+        # Linking a decision to its holder locks the holder's node (exclusively while it has
+        # few relationships). Taken in holder order, by two batches in flight at once
+        # (kgservice/app.py), such locks are queued on, not deadlocked on.
+        rows = sorted((j.row for j in judged), key=lambda row: str(row["holder"]))
         receipts = await ledger.append(
             tx, [e for j in judged for e in j.events], before=(repo.CREATE_MANY, {"rows": rows})
         )

@@ -196,6 +196,7 @@ VARIED: list[dict[str, Any]] = [
     RX,  # deny: two prescription rules
     dict(ACCESS, holder="nowhere"),  # 422
     dict(ACCESS, kind="export", recipient="uni-lab", max_level=5),  # deny: core-private egress
+    dict(ACCESS, holder="clinic-b"),  # another holder in the same batch
 ]
 
 
@@ -230,6 +231,18 @@ async def test_batched_decisions_answer_as_they_do_alone(
     answers = [r.json() for r in together if r.status_code == 200]
     reviews = {a["review"]: a["id"] for a in answers if a["review"]}
     assert reviews.items() <= (await graph.read(opened)).items()
+
+    # Each decision is linked to its own holder, whatever order the batch wrote them in.
+    async def holders(tx: AsyncManagedTransaction) -> dict[str, tuple[str, str]]:
+        result = await tx.run(
+            "MATCH (d:Decision)-[:CONCERNS]->(i:Institution) RETURN d.id AS d, d.holder AS h, "
+            "i.id AS i"
+        )
+        return {row["d"]: (row["h"], row["i"]) async for row in result}
+
+    linked = await graph.read(holders)
+    asked = [b["holder"] for b in VARIED * 3 if b["holder"] != "nowhere"]
+    assert [linked[a["id"]] for a in answers] == [(h, h) for h in asked]
     report = await verify(graph, ledger.signer)
     assert report.ok
     for a in answers:
