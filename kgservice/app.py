@@ -13,7 +13,6 @@ from typing import cast
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from neo4j import AsyncManagedTransaction
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kgservice import __version__, heap
@@ -106,11 +105,11 @@ def create_app(settings: Settings | None = None, checker: Checker | None = None)
         ledger = Ledger(load_signer(cfg))
         rulesets = RuleSetCache(RedLines())
 
-        async def decide(tx: AsyncManagedTransaction, asks: list[Ask]) -> list[Decided]:
-            return await decisions.decide_many(tx, ledger, rulesets, asks)
+        async def decide(asks: list[Ask]) -> list[Decided]:
+            return await decisions.decide_now(graph, ledger, rulesets, asks)
 
         runtime = Runtime(cfg, graph, ledger, checker, load_protector(cfg), rulesets,
-                          Batcher.writing(graph, decide, in_flight=DECISIONS_IN_FLIGHT),
+                          Batcher(decide, max_items=32, in_flight=DECISIONS_IN_FLIGHT),
                           Batcher.reading(graph, principals.authenticate_many))  # fmt: skip
         app.state.runtime = runtime
         heap.settle()

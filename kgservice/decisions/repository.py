@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from neo4j import AsyncManagedTransaction
-
 from kgservice.consents.repository import IN_FORCE_AND_COVERS as CONSENT_COVERS
 from kgservice.grants.repository import IN_FORCE_AND_COVERS as GRANT_COVERS
+from kgservice.graph.database import Runner
 
-# Run by the ledger ahead of the decisions' entries, in the same statement (decide_many).
+# Made in the ledger append's statement, with the decisions' entries (Ledger.append's writes).
 CREATE_MANY = """
 UNWIND $rows AS r
 CREATE (d:Decision {id: r.id, kind: r.kind, holder: r.holder, requester: r.requester,
@@ -69,7 +68,7 @@ RETURN active, q.n AS n, principal_active, known, coverage, use, operation
 
 
 async def lookup(
-    tx: AsyncManagedTransaction, asks: list[dict[str, Any]], now: str
+    tx: Runner, asks: list[dict[str, Any]], now: str
 ) -> tuple[str | None, list[dict[str, Any]]]:
     """The active rule-set hash (or None) and, for each of ``asks`` (principal, holder, patients,
     purpose, categories, level, grantee, product) in order: ``principal_active``, ``known``,

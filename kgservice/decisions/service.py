@@ -13,12 +13,14 @@ from neo4j import AsyncManagedTransaction
 from ingest.grading import Finding
 from kgservice.auth.models import Principal
 from kgservice.decisions import repository as repo
-from kgservice.decisions.rules import OBLIGATIONS, Facts, obligations, user_of, verdict
+from kgservice.decisions.rules import OBLIGATIONS, Facts, RedLines, obligations, user_of, verdict
 from kgservice.decisions.schemas import DecisionIn, DecisionOut, Kind, Reason, Verdict
-from kgservice.errors import NotAuthenticated, ShieldError, Unprocessable
+from kgservice.errors import GraphUnavailable, NotAuthenticated, ShieldError, Unprocessable
+from kgservice.graph.database import Graph, Runner
 from kgservice.ledger.canonical import Event, payload_digest, utc_now
+from kgservice.ledger.repository import Write
 from kgservice.ledger.schemas import ReceiptOut
-from kgservice.ledger.service import Ledger
+from kgservice.ledger.service import Ledger, Receipt
 from kgservice.reviews import service as reviews
 from kgservice.rulesets.service import RuleSetCache
 
@@ -32,6 +34,7 @@ def _coverage(covered: int, total: int) -> str:
 
 
 Decided = DecisionOut | ShieldError  # the answer, or the error refusing the request
+LookedUp = tuple[ShieldError | None, Facts]  # per request: why it is refused (or None), facts
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +81,7 @@ def _refusal(ask: Ask, row: dict[str, Any]) -> ShieldError | None:
     return None
 
 
-async def lookup(
-    tx: AsyncManagedTransaction, asks: list[Ask], now: str
-) -> tuple[str | None, list[tuple[ShieldError | None, Facts]]]:
+async def lookup(tx: Runner, asks: list[Ask], now: str) -> tuple[str | None, list[LookedUp]]:
     """The active rule-set hash and, per request, why it is refused before it is judged (or
     None) and the facts it is judged on: one query for the lot."""
     active, rows = await repo.lookup(tx, [_lookup_params(a) for a in asks], now)
@@ -197,48 +198,101 @@ def _judge(ask: Ask, facts: Facts, findings: list[Finding], rule_set: str, decis
     return _Judged(answer, row, review, events)
 
 
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """Requests judged together, not yet stored."""
+
+    looked_up: list[LookedUp]
+    judged: list[_Judged]  # the requests not refused, in order
+
+    @property
+    def events(self) -> list[Event]:
+        return [e for j in self.judged for e in j.events]
+
+    @property
+    def writes(self) -> list[Write]:
+        """The decisions and any review items, made in the ledger append's statement once it
+        holds the head's lock. Linking a decision to its holder locks the holder's node
+        (exclusively while it has few relationships): taken in holder order, so that a batch
+        written in a transaction of its own (after a lost race for the head) and others queue
+        on such locks rather than deadlock."""
+        rows = sorted((j.row for j in self.judged), key=lambda row: str(row["holder"]))
+        opened = [j.review for j in self.judged if j.review is not None]
+        return [(repo.CREATE_MANY, {"rows": rows})] + ([reviews.opening(opened)] if opened else [])
+
+    def outcomes(self, receipts: list[Receipt]) -> list[Decided]:
+        """Per request: its answer with its receipt, or its refusal."""
+        answers: list[DecisionOut] = []
+        first = 0
+        for j in self.judged:
+            # A decision's receipt is that of its first entry ("decision.made").
+            answers.append(DecisionOut(**j.answer, ledger=ReceiptOut.of(receipts[first])))
+            first += len(j.events)
+        decided = iter(answers)
+        return [next(decided) if refused is None else refused for refused, _ in self.looked_up]
+
+
+def _judge_batch(redlines: RedLines, asks: list[Ask], looked_up: list[LookedUp],
+                 now: str) -> _Batch:  # fmt: skip
+    valid = [(ask, facts, "dec_" + secrets.token_hex(8))
+             for ask, (refused, facts) in zip(asks, looked_up, strict=True)
+             if refused is None]  # fmt: skip
+    findings = redlines.check_many([(ask.request, facts, ID_BASE + decision_id)
+                                    for ask, facts, decision_id in valid])  # fmt: skip
+    return _Batch(looked_up, [_judge(ask, facts, found, redlines.rule_set, decision_id, now)
+                              for (ask, facts, decision_id), found
+                              in zip(valid, findings, strict=True)])  # fmt: skip
+
+
 async def decide_many(
     tx: AsyncManagedTransaction, ledger: Ledger, rulesets: RuleSetCache, asks: list[Ask]
 ) -> list[Decided]:
     """Decide requests together in ``tx``: one lookup, one red-line run (when the rule set
-    allows), one statement writing the decisions and their ledger entries, one for any review
-    items.
+    allows), one statement writing the decisions, any review items and their ledger entries.
 
     A request whose principal was revoked gets its 401, one whose holder is not registered its
     422, and nothing of either is written; the others are decided as if they had come alone
     (tests/integration/test_grouping.py)."""
     now = utc_now()
     active, looked_up = await lookup(tx, asks, now)
-    redlines = await rulesets.resolve(tx, active)
-    valid = [(ask, facts, "dec_" + secrets.token_hex(8))
-             for ask, (refused, facts) in zip(asks, looked_up, strict=True)
-             if refused is None]  # fmt: skip
-    findings = redlines.check_many([(ask.request, facts, ID_BASE + decision_id)
-                                    for ask, facts, decision_id in valid])  # fmt: skip
-    judged = [_judge(ask, facts, found, redlines.rule_set, decision_id, now)
-              for (ask, facts, decision_id), found
-              in zip(valid, findings, strict=True)]  # fmt: skip
-    answers: list[DecisionOut] = []
-    if judged:
-        # The decisions are written in the append's round trip, ahead of it: the ledger head's
-        # lock, held until commit, is taken last, so other writers wait as little as possible.
-        # Linking a decision to its holder locks the holder's node (exclusively while it has
-        # few relationships). Taken in holder order, by two batches in flight at once
-        # (kgservice/app.py), such locks are queued on, not deadlocked on.
-        rows = sorted((j.row for j in judged), key=lambda row: str(row["holder"]))
-        receipts = await ledger.append(
-            tx, [e for j in judged for e in j.events], before=(repo.CREATE_MANY, {"rows": rows})
-        )
-        opened = [j.review for j in judged if j.review is not None]
-        if opened:
-            await reviews.create_many(tx, opened)
-        first = 0
-        for j in judged:
-            # A decision's receipt is that of its first entry ("decision.made").
-            answers.append(DecisionOut(**j.answer, ledger=ReceiptOut.of(receipts[first])))
-            first += len(j.events)
-    decided = iter(answers)
-    return [next(decided) if refused is None else refused for refused, _ in looked_up]
+    batch = _judge_batch(await rulesets.resolve(tx, active), asks, looked_up, now)
+    receipts = await ledger.append(tx, batch.events, batch.writes) if batch.judged else []
+    return batch.outcomes(receipts)
+
+
+async def decide_now(
+    graph: Graph, ledger: Ledger, rulesets: RuleSetCache, asks: list[Ask]
+) -> list[Decided]:
+    """``decide_many`` for the service's concurrent requests (kgservice/app.py), in two round
+    trips rather than four: the lookup is an auto-commit read, and the decisions, review items
+    and ledger entries one auto-commit statement (``Ledger.append_now``). No BEGIN or COMMIT
+    message, and the head's lock is not held across a round trip to the service.
+
+    The same outcome as in one transaction: there, too, the lookup takes no locks (Neo4j reads
+    committed data), so a grant revoked after it is read is not seen either way. If the
+    statement cannot append (another process moved the head, or a deadlock), nothing of it was
+    written and the batch is written in a transaction of its own instead.
+
+    Raises only when nothing was written, so the caller may run the requests again one by one
+    (kgservice/graph/grouping.py); once the statement may have committed, a failure is every
+    request's outcome instead."""
+    now = utc_now()
+
+    async def read(session: Runner) -> tuple[RedLines, list[LookedUp]]:
+        active, looked_up = await lookup(session, asks, now)
+        return await rulesets.resolve(session, active), looked_up
+
+    redlines, looked_up = await graph.read_each(read)
+    batch = _judge_batch(redlines, asks, looked_up, now)
+    if not batch.judged:
+        return batch.outcomes([])
+    try:
+        receipts = await graph.write_each(ledger.append_now, batch.events, batch.writes)
+        if receipts is None:
+            receipts = await graph.write(ledger.append, batch.events, batch.writes)
+    except GraphUnavailable as e:  # the connection failed: committed or not, it is not known
+        return [e] * len(asks)
+    return batch.outcomes(receipts)
 
 
 async def decide(

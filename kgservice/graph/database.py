@@ -39,6 +39,7 @@ Work = Callable[Concatenate[AsyncManagedTransaction, P], Awaitable[T]]
 # queries are each their own auto-commit transaction (see Graph.read_each).
 Runner = AsyncManagedTransaction | AsyncSession
 ReadWork = Callable[Concatenate[Runner, P], Awaitable[T]]
+EachWork = Callable[Concatenate[AsyncSession, P], Awaitable[T]]
 
 # Errors that mean "the database is not there", as opposed to a bug in a query.
 _UNAVAILABLE = (ServiceUnavailable, SessionExpired, OSError)
@@ -116,11 +117,20 @@ class Graph:
         Saves the BEGIN/COMMIT round trips of a transaction. Only for reads whose queries need no
         common snapshot, such as ledger proofs: entries below the head's size never change.
         """
+        return await self._each(neo4j.READ_ACCESS, work, *args, **kwargs)
 
+    async def write_each(self, work: EachWork[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``work`` with each query in its own auto-commit transaction, not retried.
+
+        One round trip per query, the commit included. Only for work whose every unit of work
+        is a single statement, such as a decision batch (``Ledger.append_now``)."""
+        return await self._each(neo4j.WRITE_ACCESS, work, *args, **kwargs)
+
+    async def _each(
+        self, mode: str, work: EachWork[P, T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:  # fmt: skip
         async def in_session() -> T:
-            async with self.driver.session(
-                database=self.database, default_access_mode=neo4j.READ_ACCESS
-            ) as s:
+            async with self.driver.session(database=self.database, default_access_mode=mode) as s:
                 return await work(s, *args, **kwargs)
 
         return await self._guard(in_session())

@@ -7,6 +7,7 @@ subtrees it completed (``subtrees``, level 1 upwards), which is what proofs are 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from neo4j import AsyncManagedTransaction, ManagedTransaction
@@ -15,19 +16,37 @@ from kgservice.graph.database import Runner
 
 HEAD_ID = "main"
 
+# A write of the caller's to make with an append: a statement without RETURN, and its parameters.
+Write = tuple[str, dict[str, Any]]
+
 # One round trip per append. Writing the head first takes its write lock; every append queues
 # here, so sequence numbers are assigned one transaction at a time. The head is then matched
 # again, after the aggregation has finished the write, so its state is read under the lock: the
 # latest committed one. The caller sends entries built on the state it expects the head to be in
-# (``at_size``, ``at_root``); they and the new head state are written only if the head is in
-# that state, and the head as read under the lock is returned either way. Parameters are one
-# map, ``$ledger``, so a statement run before this one keeps its own names.
-LOCK_AND_APPEND_AT = """
+# (``at_size``, ``at_root``); they, the new head state and the caller's writes (``_IF_AT``) are
+# made only if the head is in that state, and the head as read under the lock is returned either
+# way. So a wrong guess writes nothing but the lock count, and the statement may be a transaction
+# of its own (Ledger.append_now). Parameters are one map, ``$ledger``, so the caller's writes
+# keep their own names.
+_LOCK = """
 MATCH (h:LedgerHead {id: $ledger.id})
 SET h.lock_count = coalesce(h.lock_count, 0) + 1
 WITH count(h) AS locked
 MATCH (h:LedgerHead {id: $ledger.id})
 WITH h, coalesce(h.size = $ledger.at_size AND h.root = $ledger.at_root, false) AS at
+"""
+# The write is a subquery of its own under the filter, run once per row that passes it: written
+# inline, an aggregation in it would make a row out of none and write anyway.
+_IF_AT = """
+CALL {{
+  WITH at
+  WITH at WHERE at
+  CALL {{
+{statement}
+  }}
+}}
+"""
+_APPEND_IF_AT = """
 CALL {
   WITH h, at
   WITH h WHERE at
@@ -44,14 +63,20 @@ READ_HEAD = (
     "RETURN h.size AS size, h.frontier AS frontier, h.root AS root, h.time AS time, "
     "h.key_id AS key_id, h.signature AS signature"
 )
-# Entries built on the head as read under its lock, which this transaction holds.
+# Entries built on the head as read under its lock, which this transaction holds; the caller's
+# writes go first (``_ALWAYS``).
 APPEND = """
-UNWIND $rows AS row
+UNWIND $ledger.rows AS row
 CREATE (e:LedgerEntry)
 SET e = row
 WITH count(e) AS appended
-MATCH (h:LedgerHead {id: $id})
-SET h += $head
+MATCH (h:LedgerHead {id: $ledger.id})
+SET h += $ledger.head
+"""
+_ALWAYS = """
+CALL {{
+{statement}
+}}
 """
 GET_ENTRY = "MATCH (e:LedgerEntry {seq: $seq}) RETURN e {.*} AS entry"
 # One round trip for the two reads every inclusion proof starts with.
@@ -71,25 +96,29 @@ ENTRIES_FROM = (
 
 
 async def lock_and_append_at(
-    tx: AsyncManagedTransaction,
+    tx: Runner,
     at: tuple[int, str | None],
     rows: list[dict[str, Any]],
     head: dict[str, Any],
-    before: tuple[str, dict[str, Any]] | None = None,
+    writes: Sequence[Write] = (),
 ) -> dict[str, Any]:
-    """Lock the head and append ``rows`` if it is at ``at`` (size, root hex); one round trip.
-
-    ``before``: a write statement (no RETURN) and its parameters, run first in the same
-    statement, so the head's lock is still taken after its writes. Returns ``appended`` and the
-    head's ``size`` and ``frontier`` as read under the lock."""
+    """Lock the head and, if it is at ``at`` (size, root hex), make ``writes`` and append
+    ``rows``; one round trip. Returns ``appended`` and the head's ``size``, ``frontier`` and
+    ``root`` as read under the lock (when nothing was appended)."""
     ledger = {"id": HEAD_ID, "at_size": at[0], "at_root": at[1], "rows": rows, "head": head}
-    if before is None:
-        return await _head(tx, LOCK_AND_APPEND_AT, {"ledger": ledger})
-    statement, params = before
-    if "ledger" in params:
-        raise ValueError("the parameter name 'ledger' is the ledger's")
-    query = f"{statement}\nWITH count(*) AS written\n{LOCK_AND_APPEND_AT}"
-    return await _head(tx, query, {**params, "ledger": ledger})
+    wrapped, params = _wrapped(_IF_AT, writes)
+    return await _head(tx, _LOCK + wrapped + _APPEND_IF_AT, {**params, "ledger": ledger})
+
+
+def _wrapped(wrap: str, writes: Sequence[Write]) -> Write:
+    """``writes`` as one piece of a statement, each in ``wrap``, and all their parameters,
+    whose names must differ from each other's and from ``ledger``."""
+    params: dict[str, Any] = {}
+    for _, own in writes:
+        if "ledger" in own or params.keys() & own.keys():
+            raise ValueError(f"parameter names clash: {sorted(own)}")
+        params.update(own)
+    return "".join(wrap.format(statement=text) for text, _ in writes), params
 
 
 async def read_head(tx: Runner) -> dict[str, Any]:
@@ -104,9 +133,15 @@ async def _head(tx: Runner, query: str, params: dict[str, Any]) -> dict[str, Any
 
 
 async def write_entries(
-    tx: AsyncManagedTransaction, rows: list[dict[str, Any]], head: dict[str, Any]
+    tx: AsyncManagedTransaction,
+    rows: list[dict[str, Any]],
+    head: dict[str, Any],
+    writes: Sequence[Write] = (),
 ) -> None:
-    await tx.run(APPEND, rows=rows, id=HEAD_ID, head=head)
+    """Make ``writes`` and append ``rows`` on the head this transaction has locked."""
+    wrapped, params = _wrapped(_ALWAYS, writes)
+    ledger = {"id": HEAD_ID, "rows": rows, "head": head}
+    await (await tx.run(wrapped + APPEND, {**params, "ledger": ledger})).consume()
 
 
 async def get_entry(tx: Runner, seq: int) -> dict[str, Any] | None:

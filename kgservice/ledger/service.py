@@ -1,7 +1,8 @@
 """Appending to the ledger and proving what is in it.
 
 ``Ledger.append`` runs inside the caller's write transaction, so an event and the change it
-records commit or roll back together. Appends are serialised by the head node's write lock;
+records commit or roll back together; ``Ledger.append_now`` makes both in one statement that is
+a transaction of its own. Appends are serialised by the head node's write lock;
 the tree state on the head makes each append O(log n) in hashing and O(1) in queries.
 """
 
@@ -13,13 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from neo4j import AsyncManagedTransaction
+from neo4j import AsyncManagedTransaction, AsyncSession
+from neo4j.exceptions import TransientError
 
 from kgservice.errors import BadRequest, NotFound, ShieldError
 from kgservice.graph.database import Runner
 from kgservice.ledger import merkle, tree
 from kgservice.ledger import repository as repo
 from kgservice.ledger.canonical import Entry, Event, canonical, utc_now
+from kgservice.ledger.repository import Write
 from kgservice.ledger.signing import Checkpoint, Signer, b64, unb64
 
 
@@ -115,24 +118,25 @@ class Ledger:
         # a new transaction object.
         self._held: weakref.WeakKeyDictionary[AsyncManagedTransaction, _State]
         self._held = weakref.WeakKeyDictionary()
-        # The state this service's latest append left the head in. The next append is built on
-        # it and sent with the lock in one round trip. It is a guess (that transaction may have
-        # rolled back, another process may have appended since): the head is compared under its
-        # lock, and a wrong guess costs a second round trip, never a wrong entry.
+        # The state this service's latest append leaves the head in once it commits: set when
+        # the append has the lock (``append``) or, for one that is its own transaction, when it
+        # is sent (``append_now``). The next append is built on it and sent with the lock in one
+        # round trip. It is a guess (that transaction may roll back, another process may have
+        # appended since): the head is compared under its lock, and a wrong guess costs a
+        # second round trip, never a wrong entry.
         self._last: _State | None = None
 
     async def append(
-        self, tx: AsyncManagedTransaction, events: Sequence[Event],
-        before: tuple[str, dict[str, Any]] | None = None,
-    ) -> list[Receipt]:  # fmt: skip
+        self, tx: AsyncManagedTransaction, events: Sequence[Event], writes: Sequence[Write] = ()
+    ) -> list[Receipt]:
         """Append events in order inside ``tx``; return one receipt per event.
 
-        ``before``: a write statement of the caller's (no RETURN) and its parameters, sent in
-        the same round trip ahead of the append: a hot path (decisions) writes its nodes and
-        appends at once. The head's lock is taken after that statement's writes."""
+        ``writes``: statements of the caller's (no RETURN) and their parameters, made in the
+        append's round trip once the head is locked: a hot path (decisions) writes its nodes
+        and appends at once."""
         if not events:
-            if before is not None:
-                await tx.run(*before)
+            for statement, params in writes:
+                await (await tx.run(statement, params)).consume()
             return []
         guess = self._held.get(tx) or self._last
         # Times follow sequence numbers. A guess is right only if the latest entry was built by
@@ -141,14 +145,54 @@ class Ledger:
         head = await repo.lock_and_append_at(
             tx, (guess.size, guess.root) if guess is not None else (0, None),
             built.rows if built is not None else [], built.head if built is not None else {},
-            before,
+            writes,
         )  # fmt: skip
         if built is None or not head["appended"]:
             # Build on the head as read under the lock, taking the time now that it is held.
             built = self._build(_tree_state(head), events)
-            await repo.write_entries(tx, built.rows, built.head)
+            await repo.write_entries(tx, built.rows, built.head, writes)
         self._held[tx] = self._last = built.state
         return built.receipts
+
+    async def append_now(
+        self, session: AsyncSession, events: Sequence[Event], writes: Sequence[Write] = ()
+    ) -> list[Receipt] | None:
+        """Append events and make ``writes`` in one statement that is its own transaction:
+        one round trip, the commit included, and the head's lock held only while the server
+        works. Returns the receipts once committed, or None when nothing was written: the
+        head was not where this service expected it (another process appended, or an append
+        of this one failed) or the server gave up on the transaction (a deadlock). The caller
+        then appends in a transaction of its own (``append``), which reads the head under its
+        lock first when it has to.
+
+        An append still in flight counts as done: two decision batches at once each send their
+        entries at once, the second built on the first, and the second waits for the first's
+        commit on the head's lock."""
+        guess = self._last
+        if guess is None or not events:
+            return None
+        built = self._build(guess, events)
+        self._last = built.state
+        at = (guess.size, guess.root)
+        try:
+            head = await repo.lock_and_append_at(session, at, built.rows, built.head, writes)
+        except TransientError:
+            self._forget(built.state, None)
+            return None
+        except BaseException:
+            self._forget(built.state, None)
+            raise
+        if not head["appended"]:
+            self._forget(built.state, _tree_state(head))
+            return None
+        return built.receipts
+
+    def _forget(self, failed: _State, instead: _State | None) -> None:
+        """An append built on ``failed`` did not happen: build the next one on ``instead``
+        (the head as read under its lock, or None to read it again), unless a later append has
+        been built since, which then fails on its own."""
+        if self._last is failed:
+            self._last = instead
 
     def _build(self, state: _State, events: Sequence[Event]) -> _Built:
         size, frontier = state.size, state.frontier

@@ -10,8 +10,9 @@ _FIELDS = (
     "r {.id, .decision, .kind, .status, .holder, .requester, .rules, .created, .claimed_by, "
     ".decided_by, .outcome, .reason, .grant} AS review"
 )
+# Review items for decisions created earlier in the same statement (Ledger.append's writes).
 CREATE_MANY = """
-UNWIND $rows AS row
+UNWIND $reviews AS row
 MATCH (d:Decision {id: row.decision})
 CREATE (r:Review {id: row.id, decision: row.decision, kind: row.kind, status: 'open',
                   holder: row.holder, requester: row.requester, rules: row.rules,
@@ -38,11 +39,6 @@ DECISION_REQUEST = (
     "MATCH (d:Decision {id: $id}) RETURN d.request AS request, d.requester AS requester"
 )
 DECISION_USER = "MATCH (d:Decision {id: $id}) RETURN d.user AS user"
-
-
-async def create_many(tx: AsyncManagedTransaction, rows: list[dict[str, Any]]) -> None:
-    """Open review items, each about a decision created earlier in the transaction."""
-    await (await tx.run(CREATE_MANY, rows=rows)).consume()
 
 
 async def get(tx: AsyncManagedTransaction, review_id: str) -> dict[str, Any] | None:

@@ -14,6 +14,7 @@ from kgservice.decisions.schemas import DecisionIn
 from kgservice.errors import Conflict, NotFound, Unprocessable
 from kgservice.grants import repository as grants
 from kgservice.ledger.canonical import Event, utc_now, utc_text
+from kgservice.ledger.repository import Write
 from kgservice.ledger.service import Ledger, Receipt
 from kgservice.reviews import repository as repo
 from kgservice.reviews.schemas import DecideIn, Outcome, Review
@@ -32,14 +33,15 @@ def opened_row(
     review_id: str, decision_id: str, kind: str, holder: str, requester: str, rules: list[str],
     created: str,
 ) -> dict[str, object]:  # fmt: skip
-    """An open review item as ``create_many`` stores it."""
+    """An open review item as ``opening`` stores it."""
     return {"id": review_id, "decision": decision_id, "kind": kind, "holder": holder,
             "requester": requester, "rules": rules, "created": created}  # fmt: skip
 
 
-async def create_many(tx: AsyncManagedTransaction, rows: list[dict[str, object]]) -> None:
-    """Open review items (rows from ``opened_row``) for decisions created in ``tx``."""
-    await repo.create_many(tx, rows)
+def opening(rows: list[dict[str, object]]) -> Write:
+    """The write opening review items (rows from ``opened_row``), each about a decision created
+    earlier in the same statement or transaction: made with the ledger append (Ledger.append)."""
+    return repo.CREATE_MANY, {"reviews": rows}
 
 
 async def list_reviews(tx: AsyncManagedTransaction, status: str | None) -> list[Review]:

@@ -1,0 +1,188 @@
+"""Appends that are transactions of their own (``Ledger.append_now``), against the real Neo4j:
+one statement, a guess that may be wrong, two in flight at once."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, cast
+
+import pytest
+from neo4j import AsyncManagedTransaction, AsyncResult, AsyncSession
+
+from kgservice.graph.database import Graph, Runner
+from kgservice.ledger import repository as repo
+from kgservice.ledger.repository import Write
+from kgservice.ledger.service import Ledger, Receipt
+from tests.integration.ledgerkit import event, fill, verify
+
+pytestmark = pytest.mark.anyio
+# Rows (times 100) the first of two appends in flight counts while it holds the head's lock:
+# ~1.5 s here.
+SPIN = 200_000
+
+
+class Counting:
+    """A session or transaction that counts the statements sent through it (one round trip
+    each)."""
+
+    def __init__(self, runner: AsyncSession | AsyncManagedTransaction) -> None:
+        self.runner = runner
+        self.statements = 0
+
+    async def run(self, query: str, parameters: dict[str, Any] | None = None,
+                  **kwargs: Any) -> AsyncResult:  # fmt: skip
+        self.statements += 1
+        return await self.runner.run(query, parameters, **kwargs)
+
+
+def probes(*ns: int, spin: int = 0) -> list[Write]:
+    """A caller's write made with the append, as decisions make theirs; ``spin``: rows to count
+    first, to hold the head's lock for a while (counting on the head, which the statement has
+    written, so the count cannot be planned ahead of the lock)."""
+    return [(
+        "MATCH (h:LedgerHead) UNWIND range(1, $spin) AS i UNWIND range(1, 100) AS j "
+        "WITH sum(i * j + h.size) AS spun UNWIND $ns AS n CREATE (:NowProbe {n: n})",
+        {"ns": list(ns), "spin": spin},
+    )]  # fmt: skip
+
+
+async def now(
+    graph: Graph, ledger: Ledger, ns: list[int], spin: int = 0
+) -> tuple[list[Receipt] | None, int]:
+    """``append_now`` of one event per number, writing a probe per number; and its statements."""
+
+    async def work(session: AsyncSession) -> tuple[list[Receipt] | None, int]:
+        counting = Counting(session)
+        made = await ledger.append_now(
+            cast(AsyncSession, counting), [event(n) for n in ns], probes(*ns, spin=spin)
+        )
+        return made, counting.statements
+
+    return await graph.write_each(work)
+
+
+async def spinning(graph: Graph) -> None:
+    """Once a statement with a spin is running: its plan is cached, so it holds the head's lock."""
+    query = (
+        "SHOW TRANSACTIONS YIELD currentQuery, status "
+        "WHERE currentQuery CONTAINS 'range(1, $' + 'spin)' "
+        "AND NOT currentQuery STARTS WITH 'SHOW' AND status = 'Running' RETURN count(*) AS n"
+    )
+    for _ in range(500):
+        if await graph.read_each(lambda s: _single(s, query)):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the spinning append never ran")
+
+
+async def _single(session: Runner, query: str) -> int:
+    return int((await (await session.run(query)).single(strict=True))["n"])
+
+
+async def in_transaction(graph: Graph, ledger: Ledger, ns: list[int]) -> tuple[list[Receipt], int]:
+    async def work(tx: AsyncManagedTransaction) -> tuple[list[Receipt], int]:
+        counting = Counting(tx)
+        made = await ledger.append(
+            cast(AsyncManagedTransaction, counting), [event(n) for n in ns], probes(*ns)
+        )
+        return made, counting.statements
+
+    return await graph.write(work)
+
+
+async def stored(graph: Graph) -> tuple[int, list[int]]:
+    """The head's size and the probes written, in order."""
+
+    async def read(tx: AsyncManagedTransaction) -> list[int]:
+        result = await tx.run("MATCH (p:NowProbe) RETURN p.n AS n ORDER BY n")
+        return [r["n"] async for r in result]
+
+    return int((await graph.read(repo.read_head))["size"]), await graph.read(read)
+
+
+async def test_an_append_now_commits_entries_and_writes_in_one_statement(
+    graph: Graph, ledger: Ledger
+) -> None:
+    await fill(graph, ledger, 2)
+    made, statements = await now(graph, ledger, [10, 11])
+    assert statements == 1
+    assert made is not None
+    assert [r.seq for r in made] == [2, 3]
+    assert await stored(graph) == (4, [10, 11])
+    report = await verify(graph, ledger.signer)
+    assert report.ok, report.problems
+
+
+async def test_without_a_guess_nothing_is_sent(graph: Graph, ledger: Ledger) -> None:
+    """A process that has not appended yet does not know the head: it appends in a
+    transaction, which reads the head under its lock."""
+    await fill(graph, ledger, 1)
+    fresh = Ledger(ledger.signer)
+    assert await now(graph, fresh, [5]) == (None, 0)
+    assert await stored(graph) == (1, [])
+
+
+async def test_on_a_moved_head_nothing_is_written_and_the_transaction_builds_on_it(
+    graph: Graph, ledger: Ledger
+) -> None:
+    await fill(graph, ledger, 2)
+    await fill(graph, Ledger(ledger.signer), 1)  # another process of the service appended
+    assert await now(graph, ledger, [20]) == (None, 1)
+    assert await stored(graph) == (3, [])  # neither the entry nor the caller's write
+    # The head as read under the lock is the next guess: right, so one round trip.
+    made, statements = await in_transaction(graph, ledger, [20])
+    assert [r.seq for r in made] == [3]
+    assert statements == 1
+    assert await stored(graph) == (4, [20])
+    again, statements = await now(graph, ledger, [21])
+    assert again is not None
+    assert [r.seq for r in again] == [4]
+    assert statements == 1
+    assert (await verify(graph, ledger.signer)).ok
+
+
+async def test_a_wrong_guess_in_a_transaction_writes_once_on_the_head_read_under_the_lock(
+    graph: Graph, ledger: Ledger
+) -> None:
+    await fill(graph, ledger, 2)
+    await fill(graph, Ledger(ledger.signer), 1)
+    made, statements = await in_transaction(graph, ledger, [30, 31])
+    assert [r.seq for r in made] == [3, 4]
+    assert statements == 2
+    assert await stored(graph) == (5, [30, 31])  # the caller's write made once
+    assert (await verify(graph, ledger.signer)).ok
+
+
+async def test_two_in_flight_build_one_on_the_other(graph: Graph, ledger: Ledger) -> None:
+    """The second is sent while the first holds the head's lock, built on the state the first
+    will leave, and waits on the lock for the first's commit."""
+    await fill(graph, ledger, 1)
+    await now(graph, ledger, [40])  # the statement is planned once, not while the first holds
+    first = asyncio.create_task(now(graph, ledger, [41, 42], spin=SPIN))
+    await spinning(graph)
+    assert not first.done()
+    second, _ = await now(graph, ledger, [43])
+    made, _ = await first
+    assert made is not None
+    assert second is not None
+    assert [r.seq for r in made + second] == [2, 3, 4]
+    assert await stored(graph) == (5, [40, 41, 42, 43])
+    rows = await graph.read(repo.entries_from, 0, 10)
+    times = [row["time"] for row in sorted(rows, key=lambda row: row["seq"])]
+    assert times == sorted(times)
+    assert (await verify(graph, ledger.signer)).ok
+
+
+async def test_when_the_first_in_flight_misses_the_one_built_on_it_writes_nothing(
+    graph: Graph, ledger: Ledger
+) -> None:
+    await fill(graph, ledger, 1)
+    await fill(graph, Ledger(ledger.signer), 1)
+    outcomes = await asyncio.gather(now(graph, ledger, [50]), now(graph, ledger, [51]))
+    assert [made for made, _ in outcomes] == [None, None]
+    assert await stored(graph) == (2, [])
+    # Whichever missed last left the head it read as the next guess.
+    made, statements = await in_transaction(graph, ledger, [50, 51])
+    assert [r.seq for r in made] == [2, 3]
+    assert statements == 1
+    assert (await verify(graph, ledger.signer)).ok
