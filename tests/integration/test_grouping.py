@@ -265,3 +265,30 @@ async def test_concurrent_requests_are_authenticated_together_each_by_its_own_ke
     # and a malformed key fail alone.
     got = [r.json()["name"] if r.status_code == 200 else r.status_code for r in replies]
     assert got == [*names, 401, 401] * 4
+
+
+async def test_a_decision_after_another_process_appended_is_written_once_in_a_transaction(
+    client: httpx.AsyncClient, keys: dict[str, str], graph: Graph, ledger: Ledger
+) -> None:
+    """The service writes a decision in one auto-commit statement built on the ledger head it
+    expects; when another process has appended since, that statement writes nothing and the
+    decision is written in a transaction instead, once."""
+    key = bearer(keys["hosp-a endocrinologist"])
+    first = await client.post("/v1/decisions", json=ACCESS, headers=key)
+    other = Ledger(ledger.signer)  # another process of the service
+    (moved,) = await graph.write(other.append, [event(1)])
+    second = await client.post("/v1/decisions", json=ACCESS, headers=key)
+    third = await client.post("/v1/decisions", json=ACCESS, headers=key)
+    assert [r.status_code for r in (first, second, third)] == [200, 200, 200]
+    seqs = [r.json()["ledger"]["seq"] for r in (first, second, third)]
+    assert seqs == [moved.seq - 1, moved.seq + 1, moved.seq + 2]
+
+    async def stored(tx: AsyncManagedTransaction) -> list[str]:
+        result = await tx.run("MATCH (d:Decision)-[:CONCERNS]->(:Institution) RETURN d.id AS id")
+        return [row["id"] async for row in result]
+
+    assert sorted(await graph.read(stored)) == sorted(
+        r.json()["id"] for r in (first, second, third)
+    )
+    report = await verify(graph, ledger.signer)
+    assert report.ok, report.problems

@@ -8,6 +8,7 @@ from typing import Any, cast
 
 import pytest
 from neo4j import AsyncManagedTransaction, AsyncResult, AsyncSession
+from neo4j.exceptions import TransientError
 
 from kgservice.graph.database import Graph, Runner
 from kgservice.ledger import repository as repo
@@ -47,12 +48,15 @@ def probes(*ns: int, spin: int = 0) -> list[Write]:
 
 
 async def now(
-    graph: Graph, ledger: Ledger, ns: list[int], spin: int = 0
+    graph: Graph, ledger: Ledger, ns: list[int], spin: int = 0, sent: list[Counting] | None = None
 ) -> tuple[list[Receipt] | None, int]:
-    """``append_now`` of one event per number, writing a probe per number; and its statements."""
+    """``append_now`` of one event per number, writing a probe per number; and its statements
+    (also counted in ``sent`` while it runs)."""
 
     async def work(session: AsyncSession) -> tuple[list[Receipt] | None, int]:
         counting = Counting(session)
+        if sent is not None:
+            sent.append(counting)
         made = await ledger.append_now(
             cast(AsyncSession, counting), [event(n) for n in ns], probes(*ns, spin=spin)
         )
@@ -153,19 +157,26 @@ async def test_a_wrong_guess_in_a_transaction_writes_once_on_the_head_read_under
     assert (await verify(graph, ledger.signer)).ok
 
 
-async def test_two_in_flight_build_one_on_the_other(graph: Graph, ledger: Ledger) -> None:
-    """The second is sent while the first holds the head's lock, built on the state the first
-    will leave, and waits on the lock for the first's commit."""
+async def test_a_second_append_is_sent_once_the_first_has_committed(
+    graph: Graph, ledger: Ledger
+) -> None:
+    """Sent at once, built on the state the first would leave, the second could reach the head's
+    lock first and miss; it waits in this process instead, and builds on the committed state."""
     await fill(graph, ledger, 1)
     await now(graph, ledger, [40])  # the statement is planned once, not while the first holds
     first = asyncio.create_task(now(graph, ledger, [41, 42], spin=SPIN))
     await spinning(graph)
+    sent: list[Counting] = []
+    second = asyncio.create_task(now(graph, ledger, [43], sent=sent))
+    await asyncio.sleep(0.2)
     assert not first.done()
-    second, _ = await now(graph, ledger, [43])
+    assert [c.statements for c in sent] == [0]  # waiting here, not on the server
     made, _ = await first
+    after, statements = await second
     assert made is not None
-    assert second is not None
-    assert [r.seq for r in made + second] == [2, 3, 4]
+    assert after is not None
+    assert [r.seq for r in made + after] == [2, 3, 4]
+    assert statements == 1
     assert await stored(graph) == (5, [40, 41, 42, 43])
     rows = await graph.read(repo.entries_from, 0, 10)
     times = [row["time"] for row in sorted(rows, key=lambda row: row["seq"])]
@@ -173,16 +184,46 @@ async def test_two_in_flight_build_one_on_the_other(graph: Graph, ledger: Ledger
     assert (await verify(graph, ledger.signer)).ok
 
 
-async def test_when_the_first_in_flight_misses_the_one_built_on_it_writes_nothing(
+async def test_after_a_miss_the_next_append_builds_on_the_head_it_read(
     graph: Graph, ledger: Ledger
 ) -> None:
     await fill(graph, ledger, 1)
     await fill(graph, Ledger(ledger.signer), 1)
-    outcomes = await asyncio.gather(now(graph, ledger, [50]), now(graph, ledger, [51]))
-    assert [made for made, _ in outcomes] == [None, None]
-    assert await stored(graph) == (2, [])
-    # Whichever missed last left the head it read as the next guess.
-    made, statements = await in_transaction(graph, ledger, [50, 51])
-    assert [r.seq for r in made] == [2, 3]
+    (missed, tried), (made, statements) = await asyncio.gather(
+        now(graph, ledger, [50]), now(graph, ledger, [51])
+    )
+    assert (missed, tried) == (None, 1)
+    assert made is not None
+    assert [r.seq for r in made] == [2]
     assert statements == 1
+    assert await stored(graph) == (3, [51])
+    assert (await verify(graph, ledger.signer)).ok
+
+
+class Deadlocked(Counting):
+    """A session whose server fails the next statement as a deadlock's victim, which rolls it
+    back: it is not sent. (A real deadlock is left to the server to break, which fails either of
+    the two transactions, so a test of it could not choose the append.)"""
+
+    async def run(self, query: str, parameters: dict[str, Any] | None = None,
+                  **kwargs: Any) -> AsyncResult:  # fmt: skip
+        self.statements += 1
+        raise TransientError("the deadlock's victim")
+
+
+async def test_an_append_the_server_fails_transiently_writes_nothing_and_forgets_its_guess(
+    graph: Graph, ledger: Ledger
+) -> None:
+    await fill(graph, ledger, 2)
+
+    async def failing(session: AsyncSession) -> list[Receipt] | None:
+        deadlocked = Deadlocked(session)
+        return await ledger.append_now(cast(AsyncSession, deadlocked), [event(70)], probes(70))
+
+    assert await graph.write_each(failing) is None
+    assert await now(graph, ledger, [71]) == (None, 0)  # no guess left: nothing sent
+    made, statements = await in_transaction(graph, ledger, [70])
+    assert [r.seq for r in made] == [2]
+    assert statements == 2  # the head read under the lock, then the entry
+    assert await stored(graph) == (3, [70])
     assert (await verify(graph, ledger.signer)).ok
