@@ -9,16 +9,20 @@ once, so this adds no latency when the service is quiet; batches form only while
 is busy.
 
 A path may have more than one runner (``in_flight``). With two, a request that arrives while a
-batch is being written starts its own at once instead of waiting for that commit: its BEGIN,
-lookup and checks overlap the other's append and commit, and only its own append waits, on the
-ledger head's lock. Batches then start in arrival order but may commit in either order; each
-request's result is that of its own transaction either way.
+batch is being written starts its own at once instead of waiting for that commit: its lookup
+and checks overlap the other's append and commit, and only its own append waits (on the ledger
+head's lock; the decisions' auto-commit append waits in the process, ``Ledger.append_now``).
+Batches then start in arrival order but may commit in either order; each request's result is
+that of its own batch either way.
 
 The batch function asks Neo4j once per batch rather than once per item (one lookup, one write,
 one ledger append), which is what makes a batch cheaper than its items one by one. It returns
 one outcome per item: a result, or the error refusing that item, in which case it must have
-written nothing for it. If it raises instead, the shared transaction rolls back and every item
-runs again in a transaction of its own, so an unexpected failure stays with its own item.
+written nothing for it. If it raises instead, every item runs again on its own, so an
+unexpected failure stays with its own item: a batch function may raise only when it has written
+nothing (a ``writing`` one's transaction has rolled back; the decisions' own, which is not one
+transaction, kgservice/decisions/service.py, answers a failure after it may have written with
+that failure as every item's outcome).
 
 Reads can be batched the same way (``Batcher.reading``, one auto-commit query for the lot): the
 service authenticates concurrent requests with one lookup of all their keys. A request still
