@@ -212,11 +212,12 @@ class _Batch:
     @property
     def writes(self) -> list[Write]:
         """The decisions and any review items, made in the ledger append's statement once it
-        holds the head's lock. Linking a decision to its holder locks the holder's node
-        (exclusively while it has few relationships): taken in holder order, so that a batch
-        written in a transaction of its own (after a lost race for the head) and others queue
-        on such locks rather than deadlock."""
-        rows = sorted((j.row for j in self.judged), key=lambda row: str(row["holder"]))
+        holds the head's lock. Linking a decision to its holder locks the holder's node, so two
+        batches in flight never hold such locks at once. (Another writer that locks an
+        institution before appending may deadlock with a batch; the server then fails one of
+        the two, and either is written again: the driver retries a transaction, a failed
+        ``Ledger.append_now`` leaves the batch to one.)"""
+        rows = [j.row for j in self.judged]
         opened = [j.review for j in self.judged if j.review is not None]
         return [(repo.CREATE_MANY, {"rows": rows})] + ([reviews.opening(opened)] if opened else [])
 
