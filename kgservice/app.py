@@ -47,10 +47,11 @@ from kgservice.training.endpoints import router as training_router
 from kgservice.training.service import reap_orphans
 
 log = logging.getLogger("kgservice")
-# Decision transactions at a time per process: one arriving while another commits begins at once
+# Decision batches at a time per process: one arriving while another commits begins at once
 # instead of after it (kgservice/graph/grouping.py). At 200/s (bench/decisions.py, three runs
 # each, alternating) the wait for the batch ahead fell from p99 6.5-8.3 ms with one to 1.2-2.6 ms
-# with two. A third was not measured: it would mostly wait on the ledger head's lock.
+# with two (twelfth session, in transactions). A third was not measured: its write would mostly
+# wait for the others' (Ledger.append_now sends one at a time).
 DECISIONS_IN_FLIGHT = 2
 
 

@@ -3,8 +3,8 @@
 Every unit of work that appends to the ledger holds the ledger head's lock until it commits, so
 one transaction per request tops out near 200 appends/s however many requests wait
 (``bench/ledger.py``). A hot write path (decisions) submits its items here instead: a runner
-task hands everything queued so far to the path's batch function in one transaction, in arrival
-order, and answers each caller only after that transaction has committed. A lone request runs at
+task hands everything queued so far to the path's batch function as one unit of work, in
+arrival order, and answers each caller only after that unit has committed. A lone request runs at
 once, so this adds no latency when the service is quiet; batches form only while every runner
 is busy.
 
