@@ -20,6 +20,7 @@ from collections import Counter
 import httpx
 from neo4j import AsyncManagedTransaction
 
+from bench import cpu
 from bench.ledger import wipe
 from bench.loadgen import HttpFailure, KeepAlivePool
 from ingest.grading import Engine
@@ -142,6 +143,18 @@ def wait_ready() -> None:
     raise SystemExit("the service did not start")
 
 
+def cpu_now(service: int, neo4j: int | None) -> tuple[float, float, float]:
+    """CPU seconds so far of the service, Neo4j (0.0 if not local) and this process (the load
+    generator, besides what it ran before)."""
+    return cpu.seconds(service), 0.0 if neo4j is None else cpu.seconds(neo4j), time.process_time()
+
+
+def cpu_per_decision(used: list[float], decisions: int) -> str:
+    service, neo4j, load = (1000 * s / max(decisions, 1) for s in used)
+    shown = f"{neo4j:.2f} ms" if neo4j else "n/a (not the local server)"
+    return f"service {service:.2f} ms, Neo4j {shown}, load generator {load:.2f} ms"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rates", type=float, nargs="+", default=[50.0, 100.0, 200.0])
@@ -180,12 +193,16 @@ def main() -> None:
         wait_ready()
         asyncio.run(over_http(key, 100.0, COLD))
         asyncio.run(over_http(key, max(args.rates), args.warmup))
+        neo4j = cpu.local_neo4j_pid(get_settings())
         for rate in args.rates:
+            before = cpu_now(server.pid, neo4j)
             latencies, achieved, failed = asyncio.run(over_http(key, rate, args.seconds))
+            used = [b - a for a, b in zip(before, cpu_now(server.pid, neo4j), strict=True)]
             h50, h99 = percentiles(latencies)
             print(f"HTTP + ledger, {rate:4.0f}/s offered ({achieved:4.0f}/s done, "
                   f"{failed.total()} failed): p50 {h50:7.2f} ms  p99 {h99:7.2f} ms"
                   + (f"  failures: {dict(failed)}" if failed else ""))  # fmt: skip
+            print("  CPU per decision: " + cpu_per_decision(used, len(latencies)))
     finally:
         server.terminate()
         server.wait(timeout=30)
