@@ -17,15 +17,18 @@ _TICK = os.sysconf("SC_CLK_TCK")
 
 def seconds(pid: int) -> float:
     """User plus system CPU seconds of ``pid`` and its descendants (0.0 once it is gone)."""
-    total = 0.0
     try:
         fields = Path(f"/proc/{pid}/stat").read_text("ascii").rsplit(")", 1)[1].split()
         total = (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            for child in (task / "children").read_text("ascii").split():
-                total += seconds(int(child))
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
     except (OSError, IndexError, ValueError):  # ended meanwhile, or no /proc here
-        pass
+        return 0.0
+    for task in tasks:
+        try:
+            children = (task / "children").read_text("ascii").split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        total += sum(seconds(int(child)) for child in children)
     return total
 
 

@@ -144,8 +144,8 @@ def wait_ready() -> None:
 
 
 def cpu_now(service: int, neo4j: int | None) -> tuple[float, float, float]:
-    """CPU seconds so far of the service, Neo4j (0.0 if not local) and this process (the load
-    generator, besides what it ran before)."""
+    """CPU seconds so far of the service (with its workers), Neo4j (0.0 if not the local
+    server) and this process, the load generator."""
     return cpu.seconds(service), 0.0 if neo4j is None else cpu.seconds(neo4j), time.process_time()
 
 
@@ -202,7 +202,8 @@ def main() -> None:
             print(f"HTTP + ledger, {rate:4.0f}/s offered ({achieved:4.0f}/s done, "
                   f"{failed.total()} failed): p50 {h50:7.2f} ms  p99 {h99:7.2f} ms"
                   + (f"  failures: {dict(failed)}" if failed else ""))  # fmt: skip
-            print("  CPU per decision: " + cpu_per_decision(used, len(latencies)))
+            sent = len(latencies) + failed.total()
+            print("  CPU per decision: " + cpu_per_decision(used, sent))
     finally:
         server.terminate()
         server.wait(timeout=30)
