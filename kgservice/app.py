@@ -22,6 +22,7 @@ from kgservice.consents.endpoints import router as consents_router
 from kgservice.cypher.endpoints import router as cypher_router
 from kgservice.decisions import service as decisions
 from kgservice.decisions.endpoints import router as decisions_router
+from kgservice.decisions.remembered import RememberedFacts
 from kgservice.decisions.rules import RedLines
 from kgservice.decisions.service import Ask, Decided
 from kgservice.deps import Runtime
@@ -105,9 +106,10 @@ def create_app(settings: Settings | None = None, checker: Checker | None = None)
         graph = Graph(create_driver(cfg), cfg.neo4j.database, cfg.neo4j.transaction_timeout_s)
         ledger = Ledger(load_signer(cfg))
         rulesets = RuleSetCache(RedLines())
+        remembered = RememberedFacts()
 
         async def decide(asks: list[Ask]) -> list[Decided]:
-            return await decisions.decide_now(graph, ledger, rulesets, asks)
+            return await decisions.decide_now(graph, ledger, rulesets, asks, remembered)
 
         runtime = Runtime(cfg, graph, ledger, checker, load_protector(cfg), rulesets,
                           Batcher(decide, max_items=32, in_flight=DECISIONS_IN_FLIGHT),

@@ -7,6 +7,7 @@ from typing import Any
 from kgservice.consents.repository import IN_FORCE_AND_COVERS as CONSENT_COVERS
 from kgservice.grants.repository import IN_FORCE_AND_COVERS as GRANT_COVERS
 from kgservice.graph.database import Runner
+from kgservice.ledger.repository import Write
 
 # Made in the ledger append's statement, with the decisions' entries (Ledger.append's writes).
 CREATE_MANY = """
@@ -26,12 +27,13 @@ CREATE (d)-[:CONCERNS]->(i)
 # the same question as its own module's query (the conditions are shared). A decision used to
 # spend five round trips here, and round trips inside the shared write transaction are what
 # limits decisions per second (bench/decisions.py).
-LOOKUP = f"""
-CALL {{
-  OPTIONAL MATCH (r:RuleSet {{status: 'active'}})
+_ACTIVE = """
+CALL {
+  OPTIONAL MATCH (r:RuleSet {status: 'active'})
   RETURN r.hash AS active LIMIT 1
-}}
-UNWIND $asks AS q
+}
+"""
+_FACTS = f"""
 CALL {{
   WITH q
   OPTIONAL MATCH (p:Principal {{id: q.principal}})
@@ -63,7 +65,26 @@ CALL {{
     AND g.product = q.product
   RETURN count(g) > 0 AS operation
 }}
+"""
+LOOKUP = f"""{_ACTIVE}
+UNWIND $asks AS q
+{_FACTS}
 RETURN active, q.n AS n, principal_active, known, coverage, use, operation
+"""
+# The same facts read again where a batch judged on remembered ones is recorded: a subquery of
+# the ledger append's statement, run once the head's lock is held (``Ledger.append_now``'s
+# guard), which writes nothing unless every request's facts and the active rule set are as
+# remembered (``q.seen``). One row however many requests: aggregation without grouping keys.
+# Coverage is compared as a set: a patient appears once in each.
+UNCHANGED = f"""{_ACTIVE}
+UNWIND $remembered.asks AS q
+{_FACTS}
+WITH coalesce(active, '') = coalesce($remembered.active, '')
+     AND principal_active = q.seen.principal_active AND known = q.seen.known
+     AND use = q.seen.use AND operation = q.seen.operation
+     AND size(coverage) = size(q.seen.coverage)
+     AND all(c IN coverage WHERE c IN q.seen.coverage) AS same
+RETURN count(same) = size($remembered.asks) AND all(s IN collect(same) WHERE s) AS holds
 """
 
 
@@ -82,3 +103,16 @@ async def lookup(
     for row in rows:
         row["coverage"] = sorted(row["coverage"], key=lambda c: c["patient"])
     return active, rows
+
+
+FACTS = ("principal_active", "known", "coverage", "use", "operation")
+
+
+def unchanged(
+    asks: list[dict[str, Any]], active: str | None, rows: list[dict[str, Any]], now: str
+) -> Write:
+    """The guard for a batch judged on remembered facts: ``UNCHANGED`` with the lookup's
+    parameters per request (``asks``), the facts it was judged on (``rows``, in order) and
+    the rule set (``active``) at ``now``. Returns ``holds``."""
+    seen = [dict(ask, seen={k: row[k] for k in FACTS}) for ask, row in zip(asks, rows, strict=True)]
+    return UNCHANGED, {"remembered": {"asks": seen, "active": active}, "now": now}

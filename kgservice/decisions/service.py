@@ -13,6 +13,7 @@ from neo4j import AsyncManagedTransaction
 from ingest.grading import Finding
 from kgservice.auth.models import Principal
 from kgservice.decisions import repository as repo
+from kgservice.decisions.remembered import RememberedFacts
 from kgservice.decisions.rules import OBLIGATIONS, Facts, RedLines, obligations, user_of, verdict
 from kgservice.decisions.schemas import DecisionIn, DecisionOut, Kind, Reason, Verdict
 from kgservice.errors import GraphUnavailable, NotAuthenticated, ShieldError, Unprocessable
@@ -81,10 +82,15 @@ def _refusal(ask: Ask, row: dict[str, Any]) -> ShieldError | None:
     return None
 
 
-async def lookup(tx: Runner, asks: list[Ask], now: str) -> tuple[str | None, list[LookedUp]]:
+async def lookup(
+    tx: Runner, asks: list[Ask], now: str, remembered: RememberedFacts | None = None
+) -> tuple[str | None, list[LookedUp]]:
     """The active rule-set hash and, per request, why it is refused before it is judged (or
-    None) and the facts it is judged on: one query for the lot."""
-    active, rows = await repo.lookup(tx, [_lookup_params(a) for a in asks], now)
+    None) and the facts it is judged on: one query for the lot. ``remembered`` keeps them."""
+    params = [_lookup_params(a) for a in asks]
+    active, rows = await repo.lookup(tx, params, now)
+    if remembered is not None:
+        remembered.put(params, active, rows)
     return active, [(_refusal(ask, row), _facts(ask, row))
                     for ask, row in zip(asks, rows, strict=True)]  # fmt: skip
 
@@ -261,13 +267,45 @@ async def decide_many(
     return batch.outcomes(receipts)
 
 
+async def _decide_remembered(
+    graph: Graph, ledger: Ledger, rulesets: RuleSetCache, remembered: RememberedFacts,
+    asks: list[Ask],
+) -> list[Decided] | None:  # fmt: skip
+    """Decide a batch of repeats in one round trip, on the facts they were last judged on,
+    which the recording statement reads again under the head's lock (``repo.UNCHANGED``); or
+    None when nothing was written: a request not remembered, or facts, rule set or head not
+    as expected."""
+    params = [_lookup_params(a) for a in asks]
+    found = remembered.get(params)
+    redlines = None if found is None else rulesets.loaded(found[0])
+    if found is None or redlines is None:
+        return None
+    active, rows = found
+    now = utc_now()
+    looked_up: list[LookedUp] = [(None, _facts(a, r)) for a, r in zip(asks, rows, strict=True)]
+    batch = _judge_batch(redlines, asks, looked_up, now)
+    guard = repo.unchanged(params, active, rows, now)
+    try:
+        receipts = await graph.write_each(ledger.append_now, batch.events, batch.writes, guard)
+    except GraphUnavailable as e:  # the connection failed: committed or not, it is not known
+        return [e] * len(asks)
+    if receipts is None:
+        remembered.forget(params)
+        return None
+    return batch.outcomes(receipts)
+
+
 async def decide_now(
-    graph: Graph, ledger: Ledger, rulesets: RuleSetCache, asks: list[Ask]
-) -> list[Decided]:
+    graph: Graph, ledger: Ledger, rulesets: RuleSetCache, asks: list[Ask],
+    remembered: RememberedFacts | None = None,
+) -> list[Decided]:  # fmt: skip
     """``decide_many`` for the service's concurrent requests (kgservice/app.py), in two round
     trips rather than four: the lookup is an auto-commit read, and the decisions, review items
     and ledger entries one auto-commit statement (``Ledger.append_now``). No BEGIN or COMMIT
     message, and the head's lock is not held across a round trip to the service.
+
+    With ``remembered``, a batch of repeats skips the lookup: one round trip
+    (``_decide_remembered``); if that writes nothing, the batch is decided as here.
 
     The same outcome as in one transaction: there, too, the lookup takes no locks (Neo4j reads
     committed data), so a grant revoked after it is read is not seen either way. If the
@@ -277,10 +315,14 @@ async def decide_now(
     Raises only when nothing was written, so the caller may run the requests again one by one
     (kgservice/graph/grouping.py); once the statement may have committed, a failure is every
     request's outcome instead."""
+    if remembered is not None:
+        outcomes = await _decide_remembered(graph, ledger, rulesets, remembered, asks)
+        if outcomes is not None:
+            return outcomes
     now = utc_now()
 
     async def read(session: Runner) -> tuple[RedLines, list[LookedUp]]:
-        active, looked_up = await lookup(session, asks, now)
+        active, looked_up = await lookup(session, asks, now, remembered)
         return await rulesets.resolve(session, active), looked_up
 
     redlines, looked_up = await graph.read_each(read)

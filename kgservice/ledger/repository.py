@@ -35,6 +35,15 @@ WITH count(h) AS locked
 MATCH (h:LedgerHead {id: $ledger.id})
 WITH h, coalesce(h.size = $ledger.at_size AND h.root = $ledger.at_root, false) AS at
 """
+# A caller's guard: a subquery read once the lock is held, returning one column, ``holds``;
+# nothing is written unless it returns exactly one row and that holds (``at`` then stands for
+# both tests).
+_GUARD = """
+WITH h, at, COLLECT {{
+{statement}
+}} AS held
+WITH h, at AND held = [true] AS at
+"""
 # The write is a subquery of its own under the filter, run once per row that passes it: written
 # inline, an aggregation in it would make a row out of none and write anyway.
 _IF_AT = """
@@ -101,24 +110,32 @@ async def lock_and_append_at(
     rows: list[dict[str, Any]],
     head: dict[str, Any],
     writes: Sequence[Write] = (),
+    guard: Write | None = None,
 ) -> dict[str, Any]:
-    """Lock the head and, if it is at ``at`` (size, root hex), make ``writes`` and append
-    ``rows``; one round trip. Returns ``appended`` and the head's ``size``, ``frontier`` and
-    ``root`` as read under the lock (when nothing was appended)."""
+    """Lock the head and, if it is at ``at`` (size, root hex) and ``guard`` holds, make
+    ``writes`` and append ``rows``; one round trip. Returns ``appended`` and the head's
+    ``size``, ``frontier`` and ``root`` as read under the lock (when nothing was appended)."""
     ledger = {"id": HEAD_ID, "at_size": at[0], "at_root": at[1], "rows": rows, "head": head}
-    wrapped, params = _wrapped(_IF_AT, writes)
-    return await _head(tx, _LOCK + wrapped + _APPEND_IF_AT, {**params, "ledger": ledger})
+    guards = [guard] if guard is not None else []
+    statement = _LOCK + _text(_GUARD, guards) + _text(_IF_AT, writes) + _APPEND_IF_AT
+    params = _params([*guards, *writes])
+    return await _head(tx, statement, {**params, "ledger": ledger})
 
 
-def _wrapped(wrap: str, writes: Sequence[Write]) -> Write:
-    """``writes`` as one piece of a statement, each in ``wrap``, and all their parameters,
-    whose names must differ from each other's and from ``ledger``."""
+def _text(wrap: str, writes: Sequence[Write]) -> str:
+    """``writes`` as one piece of a statement, each in ``wrap``."""
+    return "".join(wrap.format(statement=text) for text, _ in writes)
+
+
+def _params(writes: Sequence[Write]) -> dict[str, Any]:
+    """All the parameters of ``writes``, whose names must differ from each other's and from
+    ``ledger``."""
     params: dict[str, Any] = {}
     for _, own in writes:
         if "ledger" in own or params.keys() & own.keys():
             raise ValueError(f"parameter names clash: {sorted(own)}")
         params.update(own)
-    return "".join(wrap.format(statement=text) for text, _ in writes), params
+    return params
 
 
 async def read_head(tx: Runner) -> dict[str, Any]:
@@ -139,9 +156,9 @@ async def write_entries(
     writes: Sequence[Write] = (),
 ) -> None:
     """Make ``writes`` and append ``rows`` on the head this transaction has locked."""
-    wrapped, params = _wrapped(_ALWAYS, writes)
     ledger = {"id": HEAD_ID, "rows": rows, "head": head}
-    await (await tx.run(wrapped + APPEND, {**params, "ledger": ledger})).consume()
+    query = _text(_ALWAYS, writes) + APPEND
+    await (await tx.run(query, {**_params(writes), "ledger": ledger})).consume()
 
 
 async def get_entry(tx: Runner, seq: int) -> dict[str, Any] | None:

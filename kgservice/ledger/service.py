@@ -157,15 +157,20 @@ class Ledger:
         return built.receipts
 
     async def append_now(
-        self, session: AsyncSession, events: Sequence[Event], writes: Sequence[Write] = ()
+        self,
+        session: AsyncSession,
+        events: Sequence[Event],
+        writes: Sequence[Write] = (),
+        guard: Write | None = None,
     ) -> list[Receipt] | None:
         """Append events and make ``writes`` in one statement that is its own transaction:
         one round trip, the commit included, and the head's lock held only while the server
         works. Returns the receipts once committed, or None when nothing was written: the
         head was not where this service expected it (another process appended, or an append
-        of this one failed) or the server gave up on the transaction (a deadlock). The caller
-        then appends in a transaction of its own (``append``), which reads the head under its
-        lock first when it has to.
+        of this one failed), ``guard`` (a subquery returning one row with ``holds``, read
+        under the lock) did not hold, or the server gave up on the transaction (a deadlock).
+        The caller then appends in a transaction of its own (``append``), which reads the head
+        under its lock first when it has to.
 
         One at a time per process: a second waits for the first to come back and builds on
         the state it left. Sent at once, built on the first's expected state, the second could
@@ -178,7 +183,7 @@ class Ledger:
             built = self._build(guess, events)
             try:
                 head = await repo.lock_and_append_at(
-                    session, (guess.size, guess.root), built.rows, built.head, writes
+                    session, (guess.size, guess.root), built.rows, built.head, writes, guard
                 )
             except TransientError:  # rolled back
                 self._last = None

@@ -52,6 +52,12 @@ class RuleSetCache:
     async def for_decision(self, tx: Any) -> RedLines:
         return await self.resolve(tx, await repo.active_hash(tx))
 
+    def loaded(self, active: str | None) -> RedLines | None:
+        """The rule set with hash ``active`` if this process has it, else None."""
+        if active is None or active == self.default.rule_set:
+            return self.default
+        return self._loaded.get(active)
+
     async def resolve(self, tx: Any, active: str | None) -> RedLines:
         """The rule set with hash ``active`` (read by the caller), loaded once per process."""
         if active is None or active == self.default.rule_set:

@@ -14,7 +14,7 @@ from kgservice.graph.database import Graph, Runner
 from kgservice.ledger import repository as repo
 from kgservice.ledger.repository import Write
 from kgservice.ledger.service import Ledger, Receipt
-from tests.integration.ledgerkit import event, fill, verify
+from tests.integration.ledgerkit import event, fill, run, verify
 
 pytestmark = pytest.mark.anyio
 # Rows (times 100) the first of two appends in flight counts while it holds the head's lock:
@@ -48,8 +48,9 @@ def probes(*ns: int, spin: int = 0) -> list[Write]:
 
 
 async def now(
-    graph: Graph, ledger: Ledger, ns: list[int], spin: int = 0, sent: list[Counting] | None = None
-) -> tuple[list[Receipt] | None, int]:
+    graph: Graph, ledger: Ledger, ns: list[int], spin: int = 0, sent: list[Counting] | None = None,
+    guard: Write | None = None,
+) -> tuple[list[Receipt] | None, int]:  # fmt: skip
     """``append_now`` of one event per number, writing a probe per number; and its statements
     (also counted in ``sent`` while it runs)."""
 
@@ -58,7 +59,7 @@ async def now(
         if sent is not None:
             sent.append(counting)
         made = await ledger.append_now(
-            cast(AsyncSession, counting), [event(n) for n in ns], probes(*ns, spin=spin)
+            cast(AsyncSession, counting), [event(n) for n in ns], probes(*ns, spin=spin), guard
         )
         return made, counting.statements
 
@@ -227,3 +228,52 @@ async def test_an_append_the_server_fails_transiently_writes_nothing_and_forgets
     assert statements == 2  # the head read under the lock, then the entry
     assert await stored(graph) == (3, [70])
     assert (await verify(graph, ledger.signer)).ok
+
+
+def flag_guard(*values: bool) -> Write:
+    """A guard returning one row per value: holds when the one :GuardFlag has ``on = true``
+    (read under the head's lock, in the statement)."""
+    return (
+        "UNWIND $values AS v OPTIONAL MATCH (f:GuardFlag) "
+        "RETURN v AND coalesce(f.on, false) AS holds",
+        {"values": list(values)},
+    )
+
+
+async def test_a_guard_read_under_the_lock_decides_whether_anything_is_written(
+    graph: Graph, ledger: Ledger
+) -> None:
+    await fill(graph, ledger, 2)
+    await run(graph, "CREATE (:GuardFlag {on: false})")
+    assert await now(graph, ledger, [80], guard=flag_guard(True)) == (None, 1)
+    assert await stored(graph) == (2, [])  # neither the entry nor the caller's write
+    await run(graph, "MATCH (f:GuardFlag) SET f.on = true")
+    made, statements = await now(graph, ledger, [81], guard=flag_guard(True))
+    # The failed guard left the guess where it was: the next append is right first time.
+    assert statements == 1
+    assert made is not None
+    assert [r.seq for r in made] == [2]
+    assert await stored(graph) == (3, [81])
+    assert (await verify(graph, ledger.signer)).ok
+
+
+async def test_a_guard_must_return_exactly_one_row_that_holds(graph: Graph, ledger: Ledger) -> None:
+    await fill(graph, ledger, 1)
+    await run(graph, "CREATE (:GuardFlag {on: true})")
+    assert await now(graph, ledger, [90], guard=flag_guard(True, True)) == (None, 1)
+    assert await now(graph, ledger, [91], guard=flag_guard()) == (None, 1)
+    assert await now(graph, ledger, [92], guard=flag_guard(False)) == (None, 1)
+    assert await stored(graph) == (1, [])
+    made, _ = await now(graph, ledger, [93], guard=flag_guard(True))
+    assert made is not None
+    assert await stored(graph) == (2, [93])
+
+
+async def test_a_guard_s_parameters_may_not_clash_with_the_writes(
+    graph: Graph, ledger: Ledger
+) -> None:
+    await fill(graph, ledger, 1)
+    clash: Write = ("RETURN size($ns) > 0 AS holds", {"ns": [1]})
+    with pytest.raises(ValueError, match="clash"):
+        await now(graph, ledger, [95], guard=clash)
+    assert await stored(graph) == (1, [])
