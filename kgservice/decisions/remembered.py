@@ -15,8 +15,10 @@ from typing import Any
 
 Key = tuple[object, ...]
 
-# Requests kept; the oldest is dropped first. An entry is a few hundred bytes.
-LIMIT = 4096
+# What is kept, counted as requests plus the patients they name (a cohort's row holds a
+# coverage entry per patient, ~250 bytes; a request may name 10,000): ~20 MB at most. The oldest
+# requests are dropped first; one heavier than the whole limit is not kept.
+LIMIT = 65_536
 
 
 def key(params: dict[str, Any]) -> Key:
@@ -32,7 +34,8 @@ class RememberedFacts:
 
     def __init__(self, limit: int = LIMIT) -> None:
         self.limit = limit
-        self._rows: dict[Key, tuple[str | None, dict[str, Any]]] = {}
+        self.weight = 0  # of what is kept: ``_weight`` summed
+        self._rows: dict[Key, tuple[str | None, dict[str, Any], int]] = {}
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -52,12 +55,19 @@ class RememberedFacts:
         """Remember what a lookup found; a refused request's row is not kept."""
         for p, row in zip(params, rows, strict=True):
             k = key(p)
-            self._rows.pop(k, None)  # re-inserted last: the newest is dropped last
-            if row["principal_active"] and row["known"]:
-                self._rows[k] = (active, row)
-        while len(self._rows) > self.limit:
-            del self._rows[next(iter(self._rows))]
+            self._drop(k)  # re-inserted last: the newest is dropped last
+            weight = 1 + len(p["patients"])
+            if row["principal_active"] and row["known"] and weight <= self.limit:
+                self._rows[k] = (active, row, weight)
+                self.weight += weight
+        while self.weight > self.limit:
+            self._drop(next(iter(self._rows)))
 
     def forget(self, params: list[dict[str, Any]]) -> None:
         for p in params:
-            self._rows.pop(key(p), None)
+            self._drop(key(p))
+
+    def _drop(self, k: Key) -> None:
+        dropped = self._rows.pop(k, None)
+        if dropped is not None:
+            self.weight -= dropped[2]

@@ -50,14 +50,31 @@ def test_a_refused_request_is_not_remembered_and_forgets_what_was() -> None:
 
 
 def test_the_oldest_are_dropped_first_and_a_refresh_counts_as_new() -> None:
-    facts = RememberedFacts(limit=3)
+    facts = RememberedFacts(limit=9)  # a request naming two patients weighs 3
     for n in range(3):
         facts.put([ask(f"p{n}")], None, [row()])
     facts.put([ask("p0")], None, [row()])  # refreshed: now the newest
     facts.put([ask("p3")], None, [row()])
-    assert len(facts) == 3
+    assert (len(facts), facts.weight) == (3, 9)
     assert facts.get([ask("p1")]) is None
     assert all(facts.get([ask(p)]) is not None for p in ("p0", "p2", "p3"))
+
+
+def test_a_cohort_weighs_its_patients() -> None:
+    facts = RememberedFacts(limit=10)
+    facts.put([ask("p0"), ask("p1")], None, [row(), row()])
+    cohort = ask("p2", patients=[f"pt-{n}" for n in range(6)])
+    facts.put([cohort], None, [row()])
+    assert facts.get([ask("p0")]) is None  # dropped to make room for the cohort's 7
+    assert facts.get([ask("p1")]) is not None
+    assert facts.get([cohort]) is not None
+    assert facts.weight == 10
+    heavier = ask("p3", patients=[f"pt-{n}" for n in range(10)])
+    facts.put([heavier], None, [row()])
+    assert facts.get([heavier]) is None  # heavier than the whole limit: not kept
+    assert facts.weight == 10
+    facts.forget([cohort, ask("p1")])
+    assert (len(facts), facts.weight) == (0, 0)
 
 
 def test_forget() -> None:
