@@ -164,9 +164,12 @@ def main() -> None:
     # 10-50 % of a core for the next 30 s once the rate rose from 100/s to 200/s (per-thread
     # /proc, eleventh session), the cause of most late decisions in the first 30 s measured.
     # So the warm-up ends at the highest rate to be measured, the load whose steady state is
-    # reported.
+    # reported. Sixty seconds of it were not enough: over a six-minute run at 200/s (fifteenth
+    # session), C2 took 4.6, 3.4, 1.7 and 0.3 s of CPU in the first four 20 s windows and
+    # 0-0.17 s in each of the next ten, and p99 fell from 13-31 ms to 8-12 ms from the fifth
+    # (until Neo4j replanned the decision statements, at 300 s: README, fifteenth session).
     parser.add_argument(
-        "--warmup", type=float, default=60.0,
+        "--warmup", type=float, default=120.0,
         help=f"seconds at the highest rate (after {COLD:.0f} s at 100/s), not counted",
     )  # fmt: skip
     parser.add_argument("--workers", type=int, default=1)
