@@ -60,13 +60,15 @@ class RuleSetCache:
 
     async def resolve(self, tx: Any, active: str | None) -> RedLines:
         """The rule set with hash ``active`` (read by the caller), loaded once per process."""
-        if active is None or active == self.default.rule_set:
+        known = self.loaded(active)
+        if known is not None:
+            return known
+        if active is None:  # loaded() answers for it; this tells the type checker
             return self.default
-        if active not in self._loaded:
-            found = await repo.get(tx, active)
-            if found is None:
-                return self.default
-            self._loaded[active] = _vetted(RedLines(rules=found[1]))
+        found = await repo.get(tx, active)
+        if found is None:
+            return self.default
+        self._loaded[active] = _vetted(RedLines(rules=found[1]))
         return self._loaded[active]
 
 
