@@ -98,11 +98,10 @@ async def over_http(
     return latencies, achieved, failed
 
 
-# Earlier decisions, as a running alliance has them. Neo4j replans a cached query once the
-# statistics it was planned on have changed by more than ~75 % (debug.log: "Discarded stale
-# query from the query cache ... NodesAllCardinality changed"); a graph growing from empty
-# during the run crosses that several times, and each replanning held every decision waiting on
-# it for 0.3-1.5 s (p99 250-800 ms at 200/s). That is a start-up transient, like the JIT's.
+# Earlier decisions, as a running alliance has them: the graph a decision is made in, which
+# grows by a decision and its ledger entry at every request. (Neo4j used to replan the decision
+# statements as it grew, holding every decision for 0.3-1.5 s each time; they keep their plans
+# now: kgservice/graph/plans.py.)
 HISTORY = """
 MATCH (i:Institution {id: 'hosp-a'})
 UNWIND range($start, $start + $n - 1) AS k
@@ -166,8 +165,7 @@ def main() -> None:
     # So the warm-up ends at the highest rate to be measured, the load whose steady state is
     # reported. Sixty seconds of it were not enough: over a six-minute run at 200/s (fifteenth
     # session), C2 took 4.6, 3.4, 1.7 and 0.3 s of CPU in the first four 20 s windows and
-    # 0-0.17 s in each of the next ten, and p99 fell from 13-31 ms to 8-12 ms from the fifth
-    # (until Neo4j replanned the decision statements, at 300 s: README, fifteenth session).
+    # 0-0.17 s in each of the next ten, and p99 fell from 13-31 ms to 8-12 ms from the fifth.
     parser.add_argument(
         "--warmup", type=float, default=120.0,
         help=f"seconds at the highest rate (after {COLD:.0f} s at 100/s), not counted",

@@ -7,6 +7,7 @@ from typing import Any
 from kgservice.consents.repository import IN_FORCE_AND_COVERS as CONSENT_COVERS
 from kgservice.grants.repository import IN_FORCE_AND_COVERS as GRANT_COVERS
 from kgservice.graph.database import Runner
+from kgservice.graph.plans import fixed
 from kgservice.ledger.repository import Write
 
 # Made in the ledger append's statement, with the decisions' entries (Ledger.append's writes).
@@ -17,7 +18,7 @@ CREATE (d:Decision {id: r.id, kind: r.kind, holder: r.holder, requester: r.reque
                     rule_set: r.rule_set, request: r.request, facts: r.facts,
                     justification: r.justification, decided: r.decided})
 WITH d, r
-MATCH (i:Institution {id: r.holder})
+MATCH (i:Institution {id: r.holder}) USING INDEX i:Institution(id)
 CREATE (d)-[:CONCERNS]->(i)
 """
 # Everything a batch of decisions is judged on, in one round trip: the active rule set and, per
@@ -29,25 +30,26 @@ CREATE (d)-[:CONCERNS]->(i)
 # limits decisions per second (bench/decisions.py).
 _ACTIVE = """
 CALL {
-  OPTIONAL MATCH (r:RuleSet {status: 'active'})
+  OPTIONAL MATCH (r:RuleSet {status: 'active'}) USING INDEX r:RuleSet(status)
   RETURN r.hash AS active LIMIT 1
 }
 """
 _FACTS = f"""
 CALL {{
   WITH q
-  OPTIONAL MATCH (p:Principal {{id: q.principal}})
+  OPTIONAL MATCH (p:Principal {{id: q.principal}}) USING INDEX p:Principal(id)
   RETURN p IS NOT NULL AND p.revoked IS NULL AS principal_active LIMIT 1
 }}
 CALL {{
   WITH q
-  OPTIONAL MATCH (i:Institution {{id: q.holder}})
+  OPTIONAL MATCH (i:Institution {{id: q.holder}}) USING INDEX i:Institution(id)
   RETURN i IS NOT NULL AS known LIMIT 1
 }}
 CALL {{
   WITH q
   UNWIND q.patients AS ps
   OPTIONAL MATCH (c:Consent {{patient: ps, holder: q.holder}})
+  USING INDEX c:Consent(patient, holder)
   WHERE {CONSENT_COVERS}
   WITH ps, count(c) > 0 AS consented, count(CASE WHEN c.separate THEN 1 END) > 0 AS separately
   RETURN collect({{patient: ps, consented: consented, separately: separately}}) AS coverage
@@ -55,22 +57,24 @@ CALL {{
 CALL {{
   WITH q
   OPTIONAL MATCH (g:Grant {{right: 'use', holder: q.holder, grantee: q.grantee}})
+  USING INDEX g:Grant(holder, grantee)
   WHERE q.purpose IS NOT NULL AND {GRANT_COVERS}
   RETURN count(g) > 0 AS use
 }}
 CALL {{
   WITH q
   OPTIONAL MATCH (g:Grant {{right: 'operation', holder: q.holder, grantee: q.grantee}})
+  USING INDEX g:Grant(holder, grantee)
   WHERE q.purpose IS NOT NULL AND q.product IS NOT NULL AND {GRANT_COVERS}
     AND g.product = q.product
   RETURN count(g) > 0 AS operation
 }}
 """
-LOOKUP = f"""{_ACTIVE}
+LOOKUP = fixed(f"""{_ACTIVE}
 UNWIND $asks AS q
 {_FACTS}
 RETURN active, q.n AS n, principal_active, known, coverage, use, operation
-"""
+""")
 # The same facts read again where a batch judged on remembered ones is recorded: a subquery of
 # the ledger append's statement, run once the head's lock is held (``Ledger.append_now``'s
 # guard), which writes nothing unless every request's facts and the active rule set are as

@@ -47,7 +47,12 @@ INDEXES = (
     "CREATE INDEX contribution_institution IF NOT EXISTS FOR (c:Contribution) ON (c.institution)",
     "CREATE INDEX consent_patient_holder IF NOT EXISTS FOR (c:Consent) ON (c.patient, c.holder)",
     "CREATE INDEX points_entry_account IF NOT EXISTS FOR (e:PointsEntry) ON (e.account)",
+    # The decision lookup's, which keeps its plan (kgservice/decisions/repository.py).
+    "CREATE INDEX grant_holder_grantee IF NOT EXISTS FOR (g:Grant) ON (g.holder, g.grantee)",
+    "CREATE INDEX ruleset_status IF NOT EXISTS FOR (r:RuleSet) ON (r.status)",
 )
+
+AWAIT_INDEXES = "CALL db.awaitIndexes(600)"
 
 # The ledger head is the lock every append takes first; it must exist before the first append.
 ENSURE_HEAD = (
@@ -66,4 +71,9 @@ async def ensure_schema(graph: Graph) -> None:
     """
     for statement in CONSTRAINTS + INDEXES:
         await graph.write(_run, statement)
+    # The decision path's statements keep their first plan and name their indexes in hints
+    # (kgservice/graph/plans.py); a hint naming an index still being built is dropped with a
+    # warning (HintedIndexNotFound) and the statement planned with a label scan. So an index
+    # added to a populated graph must be online before the service takes requests.
+    await graph.write(_run, AWAIT_INDEXES)
     await graph.write(_run, ENSURE_HEAD, id=HEAD_ID)

@@ -13,6 +13,7 @@ from typing import Any
 from neo4j import AsyncManagedTransaction, ManagedTransaction
 
 from kgservice.graph.database import Runner
+from kgservice.graph.plans import fixed
 
 HEAD_ID = "main"
 
@@ -29,10 +30,10 @@ Write = tuple[str, dict[str, Any]]
 # of its own (Ledger.append_now). Parameters are one map, ``$ledger``, so the caller's writes
 # keep their own names.
 _LOCK = """
-MATCH (h:LedgerHead {id: $ledger.id})
+MATCH (h:LedgerHead {id: $ledger.id}) USING INDEX h:LedgerHead(id)
 SET h.lock_count = coalesce(h.lock_count, 0) + 1
 WITH count(h) AS locked
-MATCH (h:LedgerHead {id: $ledger.id})
+MATCH (h:LedgerHead {id: $ledger.id}) USING INDEX h:LedgerHead(id)
 WITH h, coalesce(h.size = $ledger.at_size AND h.root = $ledger.at_root, false) AS at
 """
 # A caller's guard: a subquery read once the lock is held, returning one column, ``holds``;
@@ -79,7 +80,7 @@ UNWIND $ledger.rows AS row
 CREATE (e:LedgerEntry)
 SET e = row
 WITH count(e) AS appended
-MATCH (h:LedgerHead {id: $ledger.id})
+MATCH (h:LedgerHead {id: $ledger.id}) USING INDEX h:LedgerHead(id)
 SET h += $ledger.head
 """
 _ALWAYS = """
@@ -116,10 +117,24 @@ async def lock_and_append_at(
     ``writes`` and append ``rows``; one round trip. Returns ``appended`` and the head's
     ``size``, ``frontier`` and ``root`` as read under the lock (when nothing was appended)."""
     ledger = {"id": HEAD_ID, "at_size": at[0], "at_root": at[1], "rows": rows, "head": head}
+    params = _params([*([guard] if guard is not None else []), *writes])
+    return await _head(tx, append_at_statement(writes, guard), {**params, "ledger": ledger})
+
+
+# Every append runs one of these two, and decisions queue behind the append in flight, so they
+# keep their plans (kgservice/graph/plans.py): callers' writes and guards must pin every node
+# they match with an index hint, as the ledger's own parts do.
+
+
+def append_at_statement(writes: Sequence[Write] = (), guard: Write | None = None) -> str:
+    """``lock_and_append_at``'s statement for these writes and guard."""
     guards = [guard] if guard is not None else []
-    statement = _LOCK + _text(_GUARD, guards) + _text(_IF_AT, writes) + _APPEND_IF_AT
-    params = _params([*guards, *writes])
-    return await _head(tx, statement, {**params, "ledger": ledger})
+    return fixed(_LOCK + _text(_GUARD, guards) + _text(_IF_AT, writes) + _APPEND_IF_AT)
+
+
+def entries_statement(writes: Sequence[Write] = ()) -> str:
+    """``write_entries``' statement for these writes."""
+    return fixed(_text(_ALWAYS, writes) + APPEND)
 
 
 def _text(wrap: str, writes: Sequence[Write]) -> str:
@@ -157,8 +172,8 @@ async def write_entries(
 ) -> None:
     """Make ``writes`` and append ``rows`` on the head this transaction has locked."""
     ledger = {"id": HEAD_ID, "rows": rows, "head": head}
-    query = _text(_ALWAYS, writes) + APPEND
-    await (await tx.run(query, {**_params(writes), "ledger": ledger})).consume()
+    params = {**_params(writes), "ledger": ledger}
+    await (await tx.run(entries_statement(writes), params)).consume()
 
 
 async def get_entry(tx: Runner, seq: int) -> dict[str, Any] | None:

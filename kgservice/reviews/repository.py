@@ -13,7 +13,7 @@ _FIELDS = (
 # Review items for decisions created earlier in the same statement (Ledger.append's writes).
 CREATE_MANY = """
 UNWIND $reviews AS row
-MATCH (d:Decision {id: row.decision})
+MATCH (d:Decision {id: row.decision}) USING INDEX d:Decision(id)
 CREATE (r:Review {id: row.id, decision: row.decision, kind: row.kind, status: 'open',
                   holder: row.holder, requester: row.requester, rules: row.rules,
                   created: row.created})
