@@ -7,8 +7,12 @@ concurrency (above all the ledger's sequence numbers).
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from neo4j import AsyncManagedTransaction
 
+from kgservice.errors import GraphUnavailable
 from kgservice.graph.database import Graph
 from kgservice.ledger.repository import HEAD_ID
 
@@ -52,7 +56,10 @@ INDEXES = (
     "CREATE INDEX ruleset_status IF NOT EXISTS FOR (r:RuleSet) ON (r.status)",
 )
 
-AWAIT_INDEXES = "CALL db.awaitIndexes(600)"
+UNREADY = "SHOW INDEXES YIELD name, state WHERE state <> 'ONLINE' RETURN name, state"
+# How long one call waits for indexes being built before the request that made it gets a 503
+# (the next request waits again): within one unit of work's deadline.
+PATIENCE_S = 20.0
 
 # The ledger head is the lock every append takes first; it must exist before the first append.
 ENSURE_HEAD = (
@@ -71,9 +78,39 @@ async def ensure_schema(graph: Graph) -> None:
     """
     for statement in CONSTRAINTS + INDEXES:
         await graph.write(_run, statement)
-    # The decision path's statements keep their first plan and name their indexes in hints
-    # (kgservice/graph/plans.py); a hint naming an index still being built is dropped with a
-    # warning (HintedIndexNotFound) and the statement planned with a label scan. So an index
-    # added to a populated graph must be online before the service takes requests.
-    await graph.write(_run, AWAIT_INDEXES)
+    await await_indexes(graph)
     await graph.write(_run, ENSURE_HEAD, id=HEAD_ID)
+
+
+async def _unready(tx: AsyncManagedTransaction) -> list[tuple[str, str]]:
+    return [(r["name"], r["state"]) async for r in await tx.run(UNREADY)]
+
+
+async def await_indexes(graph: Graph, patience_s: float = PATIENCE_S) -> None:
+    """Return once every index is online; raise GraphUnavailable (503) if one has failed or
+    some are still being built after ``patience_s``.
+
+    The decision path's statements keep their first plan and name their indexes in hints
+    (kgservice/graph/plans.py). A hint naming an index still being built is dropped with a
+    warning (HintedIndexNotFound) and the statement planned with a label scan, which it would
+    then keep. So an index added to a populated graph, as an upgrade does, must be online
+    before the service takes requests."""
+    deadline = time.monotonic() + patience_s
+    while unready := await graph.read(_unready):
+        problem = index_problem(unready, expired=time.monotonic() >= deadline)
+        if problem is not None:
+            raise GraphUnavailable(problem)
+        await asyncio.sleep(0.2)
+
+
+def index_problem(unready: list[tuple[str, str]], expired: bool) -> str | None:
+    """Why the service cannot start on indexes in these states (name, state), or None to wait
+    on."""
+    failed = sorted(name for name, state in unready if state == "FAILED")
+    if failed:
+        return (f"index {', '.join(failed)} failed to build: see SHOW INDEXES and the server's "
+                "log, then drop it; the service builds it again at its next request")  # fmt: skip
+    if expired:
+        names = ", ".join(sorted(name for name, _ in unready))
+        return f"the graph's indexes are still being built ({names}); try again shortly"
+    return None
