@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import dataclass, field
+
+# Connections idle this long are not reused: uvicorn closes them at 5 s, and a request sent just
+# as the close arrives fails though the service never saw it (the likely cause of the one
+# "connection" failure in a six-minute run, sixteenth session).
+MAX_IDLE_S = 4.0
+
+Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
 class HttpFailure(Exception):
@@ -21,7 +29,7 @@ class HttpFailure(Exception):
 class KeepAlivePool:
     host: str
     port: int
-    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = field(default_factory=list)
+    idle: list[tuple[Connection, float]] = field(default_factory=list)  # and when it went idle
 
     def post_json(self, path: str, body: object, headers: dict[str, str]) -> bytes:
         """The bytes of one POST request, built once and sent many times."""
@@ -48,23 +56,24 @@ class KeepAlivePool:
         except (OSError, asyncio.IncompleteReadError, ValueError) as e:
             writer.close()
             raise HttpFailure(str(e)) from e
-        self.idle.append((reader, writer))
+        self.idle.append(((reader, writer), time.monotonic()))
         return status, body
 
-    async def _connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        """An idle connection the server has not closed, or a new one.
+    async def _connection(self) -> Connection:
+        """An idle connection the server has not closed and will not close now, or a new one.
 
         The server closes connections idle past its keep-alive timeout (uvicorn: 5 s); after a
         burst, the connections it needed sit idle that long. Like any HTTP client, skip those
         rather than send on them and count a failure the service did not cause."""
+        now = time.monotonic()
         while self.idle:
-            reader, writer = self.idle.pop()
-            if not reader.at_eof() and not writer.is_closing():
+            (reader, writer), since = self.idle.pop()
+            if now - since < MAX_IDLE_S and not reader.at_eof() and not writer.is_closing():
                 return reader, writer
             writer.close()
         return await asyncio.open_connection(self.host, self.port)
 
     async def close(self) -> None:
-        for _, writer in self.idle:
+        for (_, writer), _ in self.idle:
             writer.close()
         self.idle.clear()
