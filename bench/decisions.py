@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass
 
 import httpx
 from neo4j import AsyncManagedTransaction
@@ -154,6 +155,31 @@ def cpu_per_decision(used: list[float], decisions: int) -> str:
     return f"service {service:.2f} ms, Neo4j {shown}, load generator {load:.2f} ms"
 
 
+@dataclass(frozen=True)
+class Window:
+    """One stretch of load at a rate: latencies (ms), rate done, failures, CPU used (s)."""
+
+    latencies: list[float]
+    achieved: float
+    failed: Counter[str]
+    used: list[float]
+
+    def report(self, title: str) -> str:
+        h50, h99 = percentiles(self.latencies)
+        sent = len(self.latencies) + self.failed.total()
+        return (f"HTTP + ledger, {title} ({self.achieved:4.0f}/s done, "
+                f"{self.failed.total()} failed): p50 {h50:7.2f} ms  p99 {h99:7.2f} ms"
+                + (f"  failures: {dict(self.failed)}" if self.failed else "")
+                + "\n  CPU per decision: " + cpu_per_decision(self.used, sent))  # fmt: skip
+
+    @staticmethod
+    def together(windows: list[Window]) -> Window:
+        cpu_used = [sum(each) for each in zip(*(w.used for w in windows), strict=True)]
+        return Window([ms for w in windows for ms in w.latencies],
+                      statistics.mean(w.achieved for w in windows),
+                      sum((w.failed for w in windows), Counter()), cpu_used)  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rates", type=float, nargs="+", default=[50.0, 100.0, 200.0])
@@ -170,6 +196,12 @@ def main() -> None:
         "--warmup", type=float, default=120.0,
         help=f"seconds at the highest rate (after {COLD:.0f} s at 100/s), not counted",
     )  # fmt: skip
+    # A soak run: the graph grows by a decision and its ledger entry at every request, and a
+    # service must keep its latency as it does (what found Neo4j replanning the decision
+    # statements: kgservice/graph/plans.py).
+    parser.add_argument("--windows", type=int, default=1,
+                        help="measure each rate as this many windows of --seconds in a row, "
+                             "each reported, then all together")  # fmt: skip
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--history", type=int, default=50_000,
                         help="earlier decisions in the graph before the run")  # fmt: skip
@@ -196,15 +228,16 @@ def main() -> None:
         asyncio.run(over_http(key, max(args.rates), args.warmup))
         neo4j = cpu.local_neo4j_pid(get_settings())
         for rate in args.rates:
-            before = cpu_now(server.pid, neo4j)
-            latencies, achieved, failed = asyncio.run(over_http(key, rate, args.seconds))
-            used = [b - a for a, b in zip(before, cpu_now(server.pid, neo4j), strict=True)]
-            h50, h99 = percentiles(latencies)
-            print(f"HTTP + ledger, {rate:4.0f}/s offered ({achieved:4.0f}/s done, "
-                  f"{failed.total()} failed): p50 {h50:7.2f} ms  p99 {h99:7.2f} ms"
-                  + (f"  failures: {dict(failed)}" if failed else ""))  # fmt: skip
-            sent = len(latencies) + failed.total()
-            print("  CPU per decision: " + cpu_per_decision(used, sent))
+            runs = []
+            for window in range(args.windows):
+                before = cpu_now(server.pid, neo4j)
+                latencies, achieved, failed = asyncio.run(over_http(key, rate, args.seconds))
+                used = [b - a for a, b in zip(before, cpu_now(server.pid, neo4j), strict=True)]
+                runs.append(Window(latencies, achieved, failed, used))
+                of = f", window {window + 1} of {args.windows}" if args.windows > 1 else ""
+                print(runs[-1].report(f"{rate:4.0f}/s offered{of}"), flush=True)
+            if args.windows > 1:
+                print(Window.together(runs).report(f"{rate:4.0f}/s offered, all {args.windows}"))
     finally:
         server.terminate()
         server.wait(timeout=30)
