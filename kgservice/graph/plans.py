@@ -6,8 +6,7 @@ NodesAllCardinality changed"), and the threshold falls with the plan's age, so a
 crosses it again and again. Every decision waits behind the append in flight, and when three
 decision statements were planned again 300 s into a run at 200/s (bench/decisions.py), that 20 s
 had a p99 of 768-822 ms and 137-166 requests refused with 503, past the 64 in flight a process
-takes (two runs). ``fixed`` keeps the
-cached plan instead (``replan=skip``).
+takes (two runs). ``fixed`` keeps the cached plan instead (``replan=skip``).
 
 That is only safe for a statement whose plan cannot depend on statistics: every node it
 matches is pinned to an index with a hint (``USING INDEX``), so the plan made on an empty graph
