@@ -1,7 +1,7 @@
 """The statements that keep their first plan (kgservice/graph/plans.py) find every node through
 an index, so that plan, made on whatever graph the service started with, is the plan for any
-graph. Read from the real Neo4j's EXPLAIN, on the tests' empty graph: where a planner left to
-itself would scan, since there is nothing to scan."""
+graph. Their plans are read from the real Neo4j's EXPLAIN, and their text for the hints: on the
+tests' empty graph the planner seeks with or without a hint, so only the text shows one missing."""
 
 from __future__ import annotations
 
