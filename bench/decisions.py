@@ -52,8 +52,10 @@ def in_process(engine: Engine, n: int, remembered: bool = False) -> list[float]:
     ``remembered``, the same requests again under new IRIs with their findings remembered (as
     the service does once a rule set is vetted: ``RedLines.repeatable``)."""
     redlines = RedLines(engine=engine)
-    cases = [(DecisionIn.model_validate(item["request"]), facts_of(item["facts"]))
-             for item in generate(n, seed=7)]  # fmt: skip
+    cases = [
+        (DecisionIn.model_validate(item["request"]), facts_of(item["facts"]))
+        for item in generate(n, seed=7)
+    ]
     if remembered:
         redlines.repeatable = True
         for k, (request, facts) in enumerate(cases):
@@ -70,8 +72,14 @@ async def over_http(
     key: str, rate: float, seconds: float
 ) -> tuple[list[float], float, Counter[str]]:
     """Offer ``rate`` decisions a second, open loop; latency counts from the scheduled send."""
-    body = {"kind": "access", "purpose": "treatment", "legal_basis": "contract",
-            "holder": "hosp-a", "categories": ["health_status"], "max_level": 3}  # fmt: skip
+    body = {
+        "kind": "access",
+        "purpose": "treatment",
+        "legal_basis": "contract",
+        "holder": "hosp-a",
+        "categories": ["health_status"],
+        "max_level": 3,
+    }
     latencies: list[float] = []
     failed: Counter[str] = Counter()  # why: the HTTP status, or "connection"
     pool = KeepAlivePool("127.0.0.1", PORT)
@@ -167,17 +175,23 @@ class Window:
     def report(self, title: str) -> str:
         h50, h99 = percentiles(self.latencies)
         sent = len(self.latencies) + self.failed.total()
-        return (f"HTTP + ledger, {title} ({self.achieved:4.0f}/s done, "
-                f"{self.failed.total()} failed): p50 {h50:7.2f} ms  p99 {h99:7.2f} ms"
-                + (f"  failures: {dict(self.failed)}" if self.failed else "")
-                + "\n  CPU per decision: " + cpu_per_decision(self.used, sent))  # fmt: skip
+        return (
+            f"HTTP + ledger, {title} ({self.achieved:4.0f}/s done, "
+            f"{self.failed.total()} failed): p50 {h50:7.2f} ms  p99 {h99:7.2f} ms"
+            + (f"  failures: {dict(self.failed)}" if self.failed else "")
+            + "\n  CPU per decision: "
+            + cpu_per_decision(self.used, sent)
+        )
 
     @staticmethod
     def together(windows: list[Window]) -> Window:
         cpu_used = [sum(each) for each in zip(*(w.used for w in windows), strict=True)]
-        return Window([ms for w in windows for ms in w.latencies],
-                      statistics.mean(w.achieved for w in windows),
-                      sum((w.failed for w in windows), Counter()), cpu_used)  # fmt: skip
+        return Window(
+            [ms for w in windows for ms in w.latencies],
+            statistics.mean(w.achieved for w in windows),
+            sum((w.failed for w in windows), Counter()),
+            cpu_used,
+        )
 
 
 def main() -> None:
@@ -193,18 +207,25 @@ def main() -> None:
     # session), C2 took 4.6, 3.4, 1.7 and 0.3 s of CPU in the first four 20 s windows and
     # 0-0.17 s in each of the next ten, and p99 fell from 13-31 ms to 8-12 ms from the fifth.
     parser.add_argument(
-        "--warmup", type=float, default=120.0,
+        "--warmup",
+        type=float,
+        default=120.0,
         help=f"seconds at the highest rate (after {COLD:.0f} s at 100/s), not counted",
-    )  # fmt: skip
+    )
     # A soak run: the graph grows by a decision and its ledger entry at every request, and a
     # service must keep its latency as it does (what found Neo4j replanning the decision
     # statements: kgservice/graph/plans.py).
-    parser.add_argument("--windows", type=int, default=1,
-                        help="measure each rate as this many windows of --seconds in a row, "
-                             "each reported, then all together")  # fmt: skip
+    parser.add_argument(
+        "--windows",
+        type=int,
+        default=1,
+        help="measure each rate as this many windows of --seconds in a row, "
+        "each reported, then all together",
+    )
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--history", type=int, default=50_000,
-                        help="earlier decisions in the graph before the run")  # fmt: skip
+    parser.add_argument(
+        "--history", type=int, default=50_000, help="earlier decisions in the graph before the run"
+    )
     args = parser.parse_args()
     fast = in_process(Engine.shifty, 2000)
     reference = in_process(Engine.pyshacl, 200)
@@ -218,10 +239,20 @@ def main() -> None:
     print(f"in-process, remembered: p50 {m50:6.2f} ms  p99 {m99:6.2f} ms  (same requests again)")
     key = asyncio.run(prepare(args.history))
     server = subprocess.Popen(  # noqa: S603 - our own service on loopback
-        [sys.executable, "-m", "kgservice.cli", "serve", "--port", str(PORT),
-         "--workers", str(args.workers)],
-        env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "kgservice.cli",
+            "serve",
+            "--port",
+            str(PORT),
+            "--workers",
+            str(args.workers),
+        ],
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_ready()
         asyncio.run(over_http(key, 100.0, COLD))

@@ -35,8 +35,13 @@ from kgservice.settings import get_settings
 # Files in the overlapped stream. The first is checked with nothing to store beside it and the
 # last stored with nothing to check: the steady state is the rate in between.
 STREAM = 8
-SYSTEM = Principal(id="prn_bench", name="bench", role=Role.institution_system,
-                   institution="bench-clinic", created="2026-11-29T00:00:00Z")  # fmt: skip
+SYSTEM = Principal(
+    id="prn_bench",
+    name="bench",
+    role=Role.institution_system,
+    institution="bench-clinic",
+    created="2026-11-29T00:00:00Z",
+)
 
 
 def files(batch: int, rounds: int, seed: int) -> dict[str, list[bytes]]:
@@ -49,8 +54,14 @@ def files(batch: int, rounds: int, seed: int) -> dict[str, list[bytes]]:
     }
 
 
-async def overlapped(checker: Checker, graph: Graph, ledger: Ledger, protector: Protector,
-                     fmt: str, blobs: list[bytes]) -> tuple[float, float]:  # fmt: skip
+async def overlapped(
+    checker: Checker,
+    graph: Graph,
+    ledger: Ledger,
+    protector: Protector,
+    fmt: str,
+    blobs: list[bytes],
+) -> tuple[float, float]:
     """Records per second over the whole stream, and in its steady state: from the end of the
     first file's storing to the end of the last's (the pipeline is full: one file is checked
     while another is stored)."""
@@ -59,8 +70,7 @@ async def overlapped(checker: Checker, graph: Graph, ledger: Ledger, protector: 
     start = time.perf_counter()
 
     async def store(prepared: Prepared, name: str, size: int) -> None:
-        await graph.write(service.submit, ledger, SYSTEM, "bench-clinic", prepared, fmt, name,
-                          size)  # fmt: skip
+        await graph.write(service.submit, ledger, SYSTEM, "bench-clinic", prepared, fmt, name, size)
         ends.append(time.perf_counter())
         counts.append(prepared.count)
 
@@ -78,18 +88,28 @@ async def overlapped(checker: Checker, graph: Graph, ledger: Ledger, protector: 
     return whole, steady
 
 
-async def warm_up(checker: Checker, graph: Graph, ledger: Ledger, protector: Protector,
-                  seconds: float) -> None:  # fmt: skip
+async def warm_up(
+    checker: Checker, graph: Graph, ledger: Ledger, protector: Protector, seconds: float
+) -> None:
     """Submit files, not counted, until Neo4j's JIT has settled (about a minute after a
     restart: its CPU per decision fell six-fold over the first 60 s, bench/decisions.py)."""
     end = time.perf_counter() + seconds
     seed = 10_000  # apart from the seeds measured below
     while time.perf_counter() < end:
         for fmt, (data,) in files(200, 1, seed).items():
-            prepared = await checker.prepare(data, fmt, f"warm-{seed}", "bench-clinic",
-                                             protector, utc_now())  # fmt: skip
-            await graph.write(service.submit, ledger, SYSTEM, "bench-clinic", prepared, fmt,
-                              f"warm-{seed}", len(data))  # fmt: skip
+            prepared = await checker.prepare(
+                data, fmt, f"warm-{seed}", "bench-clinic", protector, utc_now()
+            )
+            await graph.write(
+                service.submit,
+                ledger,
+                SYSTEM,
+                "bench-clinic",
+                prepared,
+                fmt,
+                f"warm-{seed}",
+                len(data),
+            )
         seed += 1
 
 
@@ -112,27 +132,40 @@ async def main(warmup: float) -> None:
                 records = fields = 0
                 for i, data in enumerate(blobs):
                     t0 = time.perf_counter()
-                    prepared = await checker.prepare(data, fmt, f"bench-{i}", "bench-clinic",
-                                                     protector, utc_now())  # fmt: skip
+                    prepared = await checker.prepare(
+                        data, fmt, f"bench-{i}", "bench-clinic", protector, utc_now()
+                    )
                     assert not prepared.violations, prepared.violations[:3]
                     t1 = time.perf_counter()
-                    await graph.write(service.submit, ledger, SYSTEM, "bench-clinic", prepared,
-                                      fmt, f"bench-{i}", len(data))  # fmt: skip
+                    await graph.write(
+                        service.submit,
+                        ledger,
+                        SYSTEM,
+                        "bench-clinic",
+                        prepared,
+                        fmt,
+                        f"bench-{i}",
+                        len(data),
+                    )
                     t2 = time.perf_counter()
                     check_s += t1 - t0
                     store_s += t2 - t1
                     records += prepared.count
                     fields += sum(len(r["fields"]) for r in prepared.records)
                 total = check_s + store_s
-                print(f"{fmt:4} batches of {batch:>4}: {records / total:7.0f} records/s "
-                      f"({fields / total:7.0f} fields/s; check {check_s / total:4.0%}, "
-                      f"store {store_s / total:4.0%})")  # fmt: skip
+                print(
+                    f"{fmt:4} batches of {batch:>4}: {records / total:7.0f} records/s "
+                    f"({fields / total:7.0f} fields/s; check {check_s / total:4.0%}, "
+                    f"store {store_s / total:4.0%})"
+                )
         # As the service runs two submissions at once: one file is checked (in the checking
         # process, as records.checking does) while the previous one is being stored.
         for fmt, blobs in files(1000, STREAM, seed=7).items():
             whole, steady = await overlapped(checker, graph, ledger, protector, fmt, blobs)
-            print(f"{fmt:4} {STREAM} batches of 1000, check and store overlapped: {whole:7.0f} "
-                  f"records/s; {steady:7.0f} records/s once the first is stored")  # fmt: skip
+            print(
+                f"{fmt:4} {STREAM} batches of 1000, check and store overlapped: {whole:7.0f} "
+                f"records/s; {steady:7.0f} records/s once the first is stored"
+            )
     finally:
         checker.close()
         await graph.close()

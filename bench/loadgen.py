@@ -34,9 +34,13 @@ class KeepAlivePool:
     def post_json(self, path: str, body: object, headers: dict[str, str]) -> bytes:
         """The bytes of one POST request, built once and sent many times."""
         payload = json.dumps(body).encode()
-        lines = [f"POST {path} HTTP/1.1", f"Host: {self.host}:{self.port}",
-                 "Content-Type: application/json", f"Content-Length: {len(payload)}",
-                 *(f"{k}: {v}" for k, v in headers.items())]  # fmt: skip
+        lines = [
+            f"POST {path} HTTP/1.1",
+            f"Host: {self.host}:{self.port}",
+            "Content-Type: application/json",
+            f"Content-Length: {len(payload)}",
+            *(f"{k}: {v}" for k, v in headers.items()),
+        ]
         return ("\r\n".join(lines) + "\r\n\r\n").encode() + payload
 
     async def send(self, request: bytes) -> tuple[int, bytes]:

@@ -27,15 +27,22 @@ TRADITIONAL = set("別證話區診斷壓體藥隨訪醫號歲後時間記錄單�
 
 def expected(t: Truth) -> dict[str, list[str]]:
     return {
-        "PersonName": [t.name], "Sex": [t.sex], "BirthDate": [t.birth_date],
-        "ResidentId": [t.resident_id], "PhoneNumber": [t.phone], "Address": [t.address],
-        "MedicalRecordNumber": [t.mrn], "EncounterDate": [t.visit], "HbA1c": [t.hba1c],
-        "SystolicPressure": [str(t.systolic)], "DiastolicPressure": [str(t.diastolic)],
+        "PersonName": [t.name],
+        "Sex": [t.sex],
+        "BirthDate": [t.birth_date],
+        "ResidentId": [t.resident_id],
+        "PhoneNumber": [t.phone],
+        "Address": [t.address],
+        "MedicalRecordNumber": [t.mrn],
+        "EncounterDate": [t.visit],
+        "HbA1c": [t.hba1c],
+        "SystolicPressure": [str(t.systolic)],
+        "DiastolicPressure": [str(t.diastolic)],
         "BodyWeight": [t.weight],
         "Condition": sorted(d for d, _ in t.diagnoses),
         "FastingGlucose": sorted(r[1] for r in t.readings),
         "PostprandialGlucose": sorted(r[2] for r in t.readings),
-    }  # fmt: skip
+    }
 
 
 def score(data: bytes, media: str, t: Truth, engine: OcrEngine) -> tuple[int, int, int, float]:
@@ -94,8 +101,12 @@ def main() -> None:
                 image = render(t, style == "handwritten", random.Random(i))  # noqa: S311
                 media = "pdf" if style == "pdf" else "png"
                 r, n, trad, s = score(encode(image, media.upper()), media, t, engine)
-                right, total, traditional, seconds = (right + r, total + n, traditional + trad,
-                                                      seconds + s)  # fmt: skip
+                right, total, traditional, seconds = (
+                    right + r,
+                    total + n,
+                    traditional + trad,
+                    seconds + s,
+                )
             print(
                 f"{engine.name:32s} {style:11s}: {right:3d}/{total} fields exact "
                 f"({100 * right / total:5.1f} %), {traditional} Traditional chars, "

@@ -50,8 +50,9 @@ def dataset(name: str) -> Arrays:
     return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
 
-def partition(x: np.ndarray[Any, Any], y: np.ndarray[Any, Any], parts: int, alpha: float,
-              seed: int) -> tuple[list[Arrays], Arrays]:  # fmt: skip
+def partition(
+    x: np.ndarray[Any, Any], y: np.ndarray[Any, Any], parts: int, alpha: float, seed: int
+) -> tuple[list[Arrays], Arrays]:
     """Non-IID: label proportions per institution from Dirichlet(alpha); 25 % held out first."""
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(y))
@@ -73,8 +74,9 @@ def central(parts: list[Arrays], epochs: int = 200, lr: float = 0.5) -> model.Ve
     return model.train(model.initial(x.shape[1]), x, y, epochs, lr)
 
 
-def federated(parts: list[Arrays], rounds: int = 20, epochs: int = 10,
-              lr: float = 0.5) -> model.Vector:  # fmt: skip
+def federated(
+    parts: list[Arrays], rounds: int = 20, epochs: int = 10, lr: float = 0.5
+) -> model.Vector:
     """FedAvg with the very functions the Flower nodes run (hsfl.model)."""
     w = model.initial(parts[0][0].shape[1])
     for _ in range(rounds):
@@ -96,24 +98,31 @@ def utility_table(parts: list[Arrays], test: Arrays) -> dict[str, float]:
 
 
 def estimator_errors(table: dict[str, float], players: list[str], permutations: int) -> None:
-    game = Game.of(players, {frozenset(k.split(",")) if k else frozenset(): v
-                             for k, v in table.items()})  # fmt: skip
+    game = Game.of(
+        players, {frozenset(k.split(",")) if k else frozenset(): v for k, v in table.items()}
+    )
     start = time.perf_counter()
     truth = exact(game)
-    print(f"exact Shapley, {len(players)} players from cached utilities: "
-          f"{time.perf_counter() - start:.3f} s")  # fmt: skip
+    print(
+        f"exact Shapley, {len(players)} players from cached utilities: "
+        f"{time.perf_counter() - start:.3f} s"
+    )
 
     def v(s: frozenset[str]) -> float:
         return float(game.v(s))
 
-    runs = (permutation_sampling(players, v, permutations, 1),
-            truncated_monte_carlo(players, v, permutations, 0.5, 1),
-            guided_sampling(players, v, permutations, 0.5, 1))  # fmt: skip
+    runs = (
+        permutation_sampling(players, v, permutations, 1),
+        truncated_monte_carlo(players, v, permutations, 0.5, 1),
+        guided_sampling(players, v, permutations, 0.5, 1),
+    )
     for e in runs:
         err = [abs(e.values[p] - float(truth[p])) for p in players]
-        print(f"  {e.method:22s} {permutations} permutations, {e.evaluations:5d} utility calls: "
-              f"max |error| {max(err):.3f}, mean {np.mean(err):.3f}, "
-              f"mean SE {np.mean(list(e.stderr.values())):.3f}")  # fmt: skip
+        print(
+            f"  {e.method:22s} {permutations} permutations, {e.evaluations:5d} utility calls: "
+            f"max |error| {max(err):.3f}, mean {np.mean(err):.3f}, "
+            f"mean SE {np.mean(list(e.stderr.values())):.3f}"
+        )
     pydvl = os.environ.get("PYDVL_PYTHON")
     if not pydvl:
         print("  pyDVL: set PYDVL_PYTHON to an environment with pydvl to compare")
@@ -123,16 +132,23 @@ def estimator_errors(table: dict[str, float], players: list[str], permutations: 
             {"players": players, "values": table, "permutations": permutations, "tolerance": 0.5}, f
         )
     helper = Path(__file__).with_name("pydvl_tmc.py")
-    done = subprocess.run([pydvl, str(helper), f.name], capture_output=True, text=True,  # noqa: S603
-                          check=False, timeout=1800)  # fmt: skip
+    done = subprocess.run(  # noqa: S603 - our own helper script, run by the pyDVL interpreter
+        [pydvl, str(helper), f.name],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=1800,
+    )
     if done.returncode != 0:
         print(f"  pyDVL failed: {done.stderr.strip().splitlines()[-1:]}")
         return
     result = json.loads(done.stdout)
     err = [abs(result["values"][p] - float(truth[p])) for p in players]
-    print(f"  {'pyDVL TMC':22s} {result['permutations']} permutations, "
-          f"{result['calls']:5d} utility calls: max |error| {max(err):.3f}, "
-          f"mean {np.mean(err):.3f}  (pyDVL {result['version']})")  # fmt: skip
+    print(
+        f"  {'pyDVL TMC':22s} {result['permutations']} permutations, "
+        f"{result['calls']:5d} utility calls: max |error| {max(err):.3f}, "
+        f"mean {np.mean(err):.3f}  (pyDVL {result['version']})"
+    )
 
 
 async def job_wall_time(rounds: int) -> None:
@@ -158,24 +174,38 @@ async def job_wall_time(rounds: int) -> None:
         await wipe(graph)
         await ensure_schema(graph)
         keys = await seed(graph, ledger, "bench", {})
-        await seed_records(graph, ledger, load_protector(settings),
-                           Pipeline(Grader.from_directory(), load_mappings()), keys)  # fmt: skip
+        await seed_records(
+            graph,
+            ledger,
+            load_protector(settings),
+            Pipeline(Grader.from_directory(), load_mappings()),
+            keys,
+        )
         await seed_rewards(graph, ledger, keys)
         marks: list[tuple[str, float]] = []
         start = time.perf_counter()
-        outcome = await run(graph, ledger, RuleSetCache(RedLines()), settings.training,
-                            load_protector(settings), keys,
-                            lambda s: marks.append((s, time.perf_counter())), rounds)  # fmt: skip
+        outcome = await run(
+            graph,
+            ledger,
+            RuleSetCache(RedLines()),
+            settings.training,
+            load_protector(settings),
+            keys,
+            lambda s: marks.append((s, time.perf_counter())),
+            rounds,
+        )
         names = [s for s, _ in marks]
         at = dict(marks)
         job_start = at[next(s for s in names if s.startswith("federated"))]
         settled = at[next(s for s in names if s.startswith("upload"))]
         job = outcome.job
         auc = job.history[-1].auc if job and job.history else None
-        print(f"3-institution × {rounds}-round Flower job incl. settlement: "
-              f"{settled - job_start:.1f} s (whole scenario {time.perf_counter() - start:.1f} s); "
-              f"final validation accuracy {job.history[-1].accuracy if job else 0:.1f} %, "
-              f"AUC {auc if auc is None else round(auc, 3)}")  # fmt: skip
+        print(
+            f"3-institution × {rounds}-round Flower job incl. settlement: "
+            f"{settled - job_start:.1f} s (whole scenario {time.perf_counter() - start:.1f} s); "
+            f"final validation accuracy {job.history[-1].accuracy if job else 0:.1f} %, "
+            f"AUC {auc if auc is None else round(auc, 3)}"
+        )
     finally:
         await graph.close()
 
@@ -191,15 +221,19 @@ def main() -> None:
         x, y = dataset(name)
         parts, test = partition(x, y, 3, alpha=0.5, seed=7)
         fed, cen = federated(parts), central(parts)
-        print(f"{name}: 3 institutions, non-IID (Dirichlet 0.5), sizes "
-              f"{[len(p[1]) for p in parts]}: federated AUC {model.auc(fed, *test):.3f}, "
-              f"centralised AUC {model.auc(cen, *test):.3f}")  # fmt: skip
+        print(
+            f"{name}: 3 institutions, non-IID (Dirichlet 0.5), sizes "
+            f"{[len(p[1]) for p in parts]}: federated AUC {model.auc(fed, *test):.3f}, "
+            f"centralised AUC {model.auc(cen, *test):.3f}"
+        )
     x, y = dataset("breast-cancer")
     parts, test = partition(x, y, args.players, alpha=0.5, seed=11)
     start = time.perf_counter()
     table = utility_table(parts, test)
-    print(f"breast-cancer, {args.players} institutions: {len(table)} coalition utilities by "
-          f"retraining in {time.perf_counter() - start:.1f} s")  # fmt: skip
+    print(
+        f"breast-cancer, {args.players} institutions: {len(table)} coalition utilities by "
+        f"retraining in {time.perf_counter() - start:.1f} s"
+    )
     estimator_errors(table, [f"I{i:02d}" for i in range(args.players)], args.permutations)
     if not args.no_job:
         asyncio.run(job_wall_time(args.rounds))

@@ -30,16 +30,20 @@ def _same(x: Decimal) -> Decimal:
 
 
 GLUCOSE = Quantity(
-    "mmol/L", 2, "glucose",
+    "mmol/L",
+    2,
+    "glucose",
     {"mmol/l": _same, "mg/dl": lambda x: x / GLUCOSE_MG_PER_MMOL},
-)  # fmt: skip
+)
 QUANTITIES: dict[str, Quantity] = {
     "FastingGlucose": GLUCOSE,
     "PostprandialGlucose": GLUCOSE,
     "RandomGlucose": GLUCOSE,
     # IFCC mmol/mol to NGSP %: the NGSP master equation.
     "HbA1c": Quantity(
-        "%", 1, "HbA1c",
+        "%",
+        1,
+        "HbA1c",
         {"%": _same, "mmol/mol": lambda x: x * Decimal("0.09148") + Decimal("2.152")},
     ),
     "SystolicPressure": Quantity(
@@ -49,21 +53,40 @@ QUANTITIES: dict[str, Quantity] = {
         "mm[Hg]", 0, "blood pressure", {"mmhg": _same, "kpa": lambda x: x * Decimal("7.50062")}
     ),
     "BodyWeight": Quantity(
-        "kg", 2, "body weight",
-        {"kg": _same, "g": lambda x: x / 1000, "lb": lambda x: x * Decimal("0.45359237"),
-         "斤": lambda x: x / 2},
+        "kg",
+        2,
+        "body weight",
+        {
+            "kg": _same,
+            "g": lambda x: x / 1000,
+            "lb": lambda x: x * Decimal("0.45359237"),
+            "斤": lambda x: x / 2,
+        },
     ),
     "EGFR": Quantity("mL/min/{1.73_m2}", 1, "eGFR", {"ml/min/1.73m2": _same}),
-}  # fmt: skip
+}
 
 _UNIT_ALIASES = {
-    "mmol/l": "mmol/l", "mmol": "mmol/l", "mg/dl": "mg/dl", "mg%": "mg/dl",
-    "%": "%", "mmol/mol": "mmol/mol",
-    "mmhg": "mmhg", "mm[hg]": "mmhg", "kpa": "kpa",
-    "kg": "kg", "公斤": "kg", "g": "g", "lb": "lb", "lbs": "lb", "斤": "斤",
-    "ml/min/1.73m2": "ml/min/1.73m2", "ml/min/1.73m²": "ml/min/1.73m2",
-    "ml/min/{1.73_m2}": "ml/min/1.73m2", "ml/min/1.73 m2": "ml/min/1.73m2",
-}  # fmt: skip
+    "mmol/l": "mmol/l",
+    "mmol": "mmol/l",
+    "mg/dl": "mg/dl",
+    "mg%": "mg/dl",
+    "%": "%",
+    "mmol/mol": "mmol/mol",
+    "mmhg": "mmhg",
+    "mm[hg]": "mmhg",
+    "kpa": "kpa",
+    "kg": "kg",
+    "公斤": "kg",
+    "g": "g",
+    "lb": "lb",
+    "lbs": "lb",
+    "斤": "斤",
+    "ml/min/1.73m2": "ml/min/1.73m2",
+    "ml/min/1.73m²": "ml/min/1.73m2",
+    "ml/min/{1.73_m2}": "ml/min/1.73m2",
+    "ml/min/1.73 m2": "ml/min/1.73m2",
+}
 
 
 def unit_key(unit: str) -> str:

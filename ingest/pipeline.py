@@ -50,12 +50,20 @@ class Checked:
     @property
     def violations(self) -> list[tuple[str, Finding]]:
         """(location, finding) for every violation, fields first, in source order."""
-        out = [(f.ref.datum.location, x) for f in self.fields for x in f.findings
-               if x.rule.severity == "Violation"]  # fmt: skip
-        where = {iri: s.ref for (_, iri), s in zip(self.records, self.extracted.subjects,
-                                                     strict=True)}  # fmt: skip
-        out += [(where.get(x.focus, x.focus), x) for x in self.record_findings
-                if x.rule.severity == "Violation"]  # fmt: skip
+        out = [
+            (f.ref.datum.location, x)
+            for f in self.fields
+            for x in f.findings
+            if x.rule.severity == "Violation"
+        ]
+        where = {
+            iri: s.ref for (_, iri), s in zip(self.records, self.extracted.subjects, strict=True)
+        }
+        out += [
+            (where.get(x.focus, x.focus), x)
+            for x in self.record_findings
+            if x.rule.severity == "Violation"
+        ]
         return out
 
 
@@ -82,9 +90,12 @@ class Pipeline:
     """
 
     def __init__(
-        self, grader: Grader, mappings: list[meter.Mapping], workers: int = 2,
+        self,
+        grader: Grader,
+        mappings: list[meter.Mapping],
+        workers: int = 2,
         ocr: OcrEngine | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.grader = grader
         self.mappings = mappings
         self.ocr = ocr or RapidOcr()  # loads its model on the first scan
@@ -124,6 +135,7 @@ class Pipeline:
         fields = [CheckedField(r, grades.get(r.iri), by_focus.pop(r.iri, [])) for r in refs]
         # Each part repeats the source and institution triples, so record-level findings about
         # them can come once per part: keep one of each.
-        rest = list({(f.focus, f.rule.id, f.detail): f for fs in by_focus.values()
-                     for f in fs}.values())  # fmt: skip
+        rest = list(
+            {(f.focus, f.rule.id, f.detail): f for fs in by_focus.values() for f in fs}.values()
+        )
         return Checked(digest, extracted, records, fields, rest)

@@ -77,9 +77,9 @@ def build(
     subjects = graph.subjects_of
     typed, derived, held = (subjects.setdefault(p, []) for p in (RDF_TYPE, DERIVED_FROM, HELD_BY))
     in_rec, valued, located, confident, with_unit, coded, timed = (
-        subjects.setdefault(p, []) for p in (IN_RECORD, VALUE, LOCATION, CONFIDENCE, UNIT, CODE,
-                                             TIME)
-    )  # fmt: skip
+        subjects.setdefault(p, [])
+        for p in (IN_RECORD, VALUE, LOCATION, CONFIDENCE, UNIT, CODE, TIME)
+    )
     literals: dict[object, Lit] = {}  # units and confidences repeat: one Lit each
     fields: list[FieldRef] = []
     records: list[tuple[str, str]] = []
@@ -102,9 +102,12 @@ def build(
             if c is None:
                 c = literals[d.confidence] = Lit(str(Decimal(str(d.confidence))), f"{XSD}decimal")
             props: dict[str, list[Node]] = {
-                RDF_TYPE: [cls], IN_RECORD: [rec], VALUE: [_lit(d.value)],
-                LOCATION: [Lit(d.location, STRING)], CONFIDENCE: [c],
-            }  # fmt: skip
+                RDF_TYPE: [cls],
+                IN_RECORD: [rec],
+                VALUE: [_lit(d.value)],
+                LOCATION: [Lit(d.location, STRING)],
+                CONFIDENCE: [c],
+            }
             typed.append(f)
             in_rec.append(f)
             valued.append(f)

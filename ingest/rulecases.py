@@ -51,8 +51,16 @@ def load_cases(path: Path = CASES_FILE) -> list[Case]:
         grade = (
             (str(c["grade"][0]), int(c["grade"][1]), str(c["grade"][2])) if "grade" in c else None
         )
-        cases.append(Case(c["rule"], bool(c["fires"]), c.get("record", "PatientRecord"),
-                          c.get("field"), c.get("turtle"), grade))  # fmt: skip
+        cases.append(
+            Case(
+                c["rule"],
+                bool(c["fires"]),
+                c.get("record", "PatientRecord"),
+                c.get("field"),
+                c.get("turtle"),
+                grade,
+            )
+        )
     return cases
 
 
@@ -67,8 +75,15 @@ def _data(case: Case) -> tuple[str | Data, str | None]:
     f = case.field
     value = Decimal(f["value"]) if "unit" in f else f["value"]
     time = datetime.fromisoformat(f["time"]) if "time" in f else None
-    datum = Datum(f["kind"], value, "case", f.get("unit"), time, f.get("code"),
-                  float(f.get("confidence", 1.0)))  # fmt: skip
+    datum = Datum(
+        f["kind"],
+        value,
+        "case",
+        f.get("unit"),
+        time,
+        f.get("code"),
+        float(f.get("confidence", 1.0)),
+    )
     subject = Subject(SubjectKind(case.record), "case", [datum])
     graph, refs, _ = build(Extracted("case", "case", [subject]), "case", DIGEST)
     return graph, refs[0].iri

@@ -51,8 +51,9 @@ def person(rng: random.Random) -> Person:
     name = surname + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
     birth = date(1940, 1, 1) + timedelta(days=rng.randrange(0, 365 * 45))
     sex = rng.choice(("male", "female"))
-    seq = rng.randrange(0, 100) * 10 + (rng.choice((1, 3, 5, 7, 9)) if sex == "male"
-                                        else rng.choice((0, 2, 4, 6, 8)))  # fmt: skip
+    seq = rng.randrange(0, 100) * 10 + (
+        rng.choice((1, 3, 5, 7, 9)) if sex == "male" else rng.choice((0, 2, 4, 6, 8))
+    )
     first17 = f"{rng.choice(AREAS)}{birth:%Y%m%d}{seq:03d}"
     phone = rng.choice(("138", "139", "150", "186", "177", "199")) + f"{rng.randrange(10**8):08d}"
     address = f"{rng.choice(STREETS)}{rng.randrange(1, 300)}号{rng.randrange(1, 30)}栋"
@@ -81,31 +82,52 @@ def json_document(rng: random.Random, n: int, day: date = date(2026, 11, 2)) -> 
         if rare:
             conditions.append({"code": "L13.8", "display": "糖尿病性大疱病"})
         when = f"{day.isoformat()}T08:{i % 60:02d}:00+08:00"
-        records.append({
-            "patient": {"name": p.name, "resident_id": p.resident_id, "phone": p.phone,
-                        "address": p.address, "birth_date": p.birth.isoformat(), "sex": p.sex},
-            "encounter": {"date": day.isoformat()},
-            "observations": [
-                {"type": "fasting_glucose", "value": str(fasting), "unit": "mmol/L",
-                 "time": when},
-                {"type": "hba1c", "value": hba1c_for(rng, fasting), "unit": "%"},
-                {"type": "systolic_bp", "value": rng.randrange(110, 165), "unit": "mmHg"},
-                {"type": "diastolic_bp", "value": rng.randrange(65, 100), "unit": "mmHg"},
-                {"type": "weight", "value": str(round(rng.uniform(50, 95), 1)), "unit": "kg"},
-            ],
-            "conditions": conditions,
-            "medications": [{"drug": "二甲双胍", "dose": "500 mg", "frequency": "bid",
-                             "prescribed": True}],
-        })  # fmt: skip
+        records.append(
+            {
+                "patient": {
+                    "name": p.name,
+                    "resident_id": p.resident_id,
+                    "phone": p.phone,
+                    "address": p.address,
+                    "birth_date": p.birth.isoformat(),
+                    "sex": p.sex,
+                },
+                "encounter": {"date": day.isoformat()},
+                "observations": [
+                    {
+                        "type": "fasting_glucose",
+                        "value": str(fasting),
+                        "unit": "mmol/L",
+                        "time": when,
+                    },
+                    {"type": "hba1c", "value": hba1c_for(rng, fasting), "unit": "%"},
+                    {"type": "systolic_bp", "value": rng.randrange(110, 165), "unit": "mmHg"},
+                    {"type": "diastolic_bp", "value": rng.randrange(65, 100), "unit": "mmHg"},
+                    {"type": "weight", "value": str(round(rng.uniform(50, 95), 1)), "unit": "kg"},
+                ],
+                "conditions": conditions,
+                "medications": [
+                    {"drug": "二甲双胍", "dose": "500 mg", "frequency": "bid", "prescribed": True}
+                ],
+            }
+        )
     return {"records": records}
 
 
-COMPLICATIONS = (("E11.2", "糖尿病肾病"), ("E11.3", "糖尿病视网膜病变"),
-                 ("E11.4", "糖尿病周围神经病变"))  # fmt: skip
+COMPLICATIONS = (
+    ("E11.2", "糖尿病肾病"),
+    ("E11.3", "糖尿病视网膜病变"),
+    ("E11.4", "糖尿病周围神经病变"),
+)
 
 
-def follow_up_cohort(rng: random.Random, n: int, complications: float, sicker: float = 0.0,
-                     day: date = date(2026, 11, 2)) -> dict[str, Any]:  # fmt: skip
+def follow_up_cohort(
+    rng: random.Random,
+    n: int,
+    complications: float,
+    sicker: float = 0.0,
+    day: date = date(2026, 11, 2),
+) -> dict[str, Any]:
     """Follow-up records whose diabetic complications follow HbA1c and blood pressure (the risk
     rises with both), so a complication-risk model has something to learn. ``complications``
     scales the risk: low for a hospital's general population, high for a clinic that follows
@@ -124,8 +146,9 @@ def follow_up_cohort(rng: random.Random, n: int, complications: float, sicker: f
         record["conditions"] = [c for c in record["conditions"] if c["code"] == "E11.9"]
         score = 3.0 * (seen["hba1c"] - 8.5) + 0.05 * (seen["systolic_bp"] - 140)
         if rng.random() < complications / (1 + math.exp(-score)):
-            code, name = (("L13.8", "糖尿病性大疱病") if rng.random() < 0.125
-                          else rng.choice(COMPLICATIONS))  # fmt: skip
+            code, name = (
+                ("L13.8", "糖尿病性大疱病") if rng.random() < 0.125 else rng.choice(COMPLICATIONS)
+            )
             record["conditions"].append({"code": code, "display": name})
     return doc
 
@@ -252,7 +275,7 @@ def fhir_bundle(rng: random.Random, n: int = 2) -> dict[str, Any]:
                 }
             }
         )
-    return {"resourceType": "Bundle", "type": "collection", "entry": entries}  # fmt: skip
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
 
 
 def _readings(

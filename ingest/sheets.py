@@ -27,16 +27,29 @@ PRINTED_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 BRUSH_FONT = Path("/usr/share/fonts/truetype/arphic/ukai.ttc")
 # Consistent addresses: (region code of the resident ID, province-city-district).
 REGIONS = (
-    ("110105", "北京市朝阳区"), ("310104", "上海市徐汇区"), ("440305", "广东省深圳市南山区"),
-    ("420106", "湖北省武汉市武昌区"), ("510107", "四川省成都市武侯区"),
+    ("110105", "北京市朝阳区"),
+    ("310104", "上海市徐汇区"),
+    ("440305", "广东省深圳市南山区"),
+    ("420106", "湖北省武汉市武昌区"),
+    ("510107", "四川省成都市武侯区"),
     ("330106", "浙江省杭州市西湖区"),
-)  # fmt: skip
+)
 STREETS = ("建设路", "人民路", "解放大道", "中山路", "光明街", "和平里街道", "文化路")
 COMPOUND = ("欧阳", "司马", "上官", "诸葛", "皇甫")
-DIAGNOSES = (("2型糖尿病", "E11.9"), ("糖尿病肾病", "E11.2"), ("糖尿病视网膜病变", "E11.3"),
-             ("高血压", "I10"), ("糖尿病性大疱病", "E11.6"))  # fmt: skip
-DRUGS = ("二甲双胍 0.5g bid", "格列美脲 2mg qd", "阿卡波糖 50mg tid", "甘精胰岛素 12U 睡前",
-         "达格列净 10mg qd")  # fmt: skip
+DIAGNOSES = (
+    ("2型糖尿病", "E11.9"),
+    ("糖尿病肾病", "E11.2"),
+    ("糖尿病视网膜病变", "E11.3"),
+    ("高血压", "I10"),
+    ("糖尿病性大疱病", "E11.6"),
+)
+DRUGS = (
+    "二甲双胍 0.5g bid",
+    "格列美脲 2mg qd",
+    "阿卡波糖 50mg tid",
+    "甘精胰岛素 12U 睡前",
+    "达格列净 10mg qd",
+)
 CLINICS = ("东湖社区卫生服务中心", "南山社区卫生服务中心", "桃园社区卫生服务站")
 
 
@@ -81,12 +94,24 @@ def patient(fake: Faker, rng: random.Random, visit: date) -> Truth:
             (day.isoformat(), f"{rng.uniform(5.5, 11):.1f}", f"{rng.uniform(7, 16):.1f}")
         )
     return Truth(
-        surname + given, sex, birth.isoformat(), first17 + check_digit(first17), phone, address,
-        f"MZ{rng.randrange(10**7):07d}", visit.isoformat(), diagnoses,
-        rng.sample(DRUGS, rng.randrange(1, 3)), rng.randrange(112, 168), rng.randrange(66, 98),
-        f"{rng.uniform(48, 95):.1f}", f"{rng.uniform(5.8, 10.5):.1f}", readings,
-        fake.last_name() + fake.first_name(), rng.choice(CLINICS),
-    )  # fmt: skip
+        surname + given,
+        sex,
+        birth.isoformat(),
+        first17 + check_digit(first17),
+        phone,
+        address,
+        f"MZ{rng.randrange(10**7):07d}",
+        visit.isoformat(),
+        diagnoses,
+        rng.sample(DRUGS, rng.randrange(1, 3)),
+        rng.randrange(112, 168),
+        rng.randrange(66, 98),
+        f"{rng.uniform(48, 95):.1f}",
+        f"{rng.uniform(5.8, 10.5):.1f}",
+        readings,
+        fake.last_name() + fake.first_name(),
+        rng.choice(CLINICS),
+    )
 
 
 def _sex_zh(sex: str) -> str:
@@ -165,8 +190,12 @@ def _stamp(image: Image.Image, centre: tuple[int, int], text: str) -> None:
     font = ImageFont.truetype(str(PRINTED_FONT), 24)
     for i, ch in enumerate(text):
         angle = math.radians(200 + i * (140 / max(1, len(text) - 1)))
-        draw.text((cx + (r - 30) * math.cos(angle) - 12, cy + (r - 30) * math.sin(angle) - 12),
-                  ch, font=font, fill=red)  # fmt: skip
+        draw.text(
+            (cx + (r - 30) * math.cos(angle) - 12, cy + (r - 30) * math.sin(angle) - 12),
+            ch,
+            font=font,
+            fill=red,
+        )
     draw.text((cx - 20, cy - 20), "★", font=ImageFont.truetype(str(PRINTED_FONT), 40), fill=red)
     image.paste(Image.alpha_composite(image.convert("RGBA"), layer).convert("RGB"))
 
@@ -213,20 +242,35 @@ def note(t: Truth, rng: random.Random) -> tuple[str, list[dict[str, object]]]:
     the doctor's identifiers."""
     template = rng.choice(NOTE_TEMPLATES)
     values = {
-        "name": t.name, "sex": _sex_zh(t.sex),
+        "name": t.name,
+        "sex": _sex_zh(t.sex),
         "age": str(date.fromisoformat(t.visit).year - date.fromisoformat(t.birth_date).year),
         "visit": t.visit.replace("-", "年", 1).replace("-", "月", 1) + "日",
-        "resident_id": t.resident_id, "phone": t.phone,
-        "phone_spaced": f"{t.phone[:3]} {t.phone[3:7]} {t.phone[7:]}", "address": t.address,
+        "resident_id": t.resident_id,
+        "phone": t.phone,
+        "phone_spaced": f"{t.phone[:3]} {t.phone[3:7]} {t.phone[7:]}",
+        "address": t.address,
         "phone_intl": f"+86 {t.phone}",
-        "mrn": t.mrn, "diagnoses": "，".join(d for d, _ in t.diagnoses),
-        "fasting": t.readings[-1][1], "hba1c": t.hba1c, "systolic": str(t.systolic),
-        "diastolic": str(t.diastolic), "weight": t.weight, "drugs": "，".join(t.drugs),
+        "mrn": t.mrn,
+        "diagnoses": "，".join(d for d, _ in t.diagnoses),
+        "fasting": t.readings[-1][1],
+        "hba1c": t.hba1c,
+        "systolic": str(t.systolic),
+        "diastolic": str(t.diastolic),
+        "weight": t.weight,
+        "drugs": "，".join(t.drugs),
         "doctor": t.doctor,
-    }  # fmt: skip
-    kinds = {"name": "name", "doctor": "name", "resident_id": "resident_id", "phone": "phone",
-             "phone_spaced": "phone", "phone_intl": "phone", "address": "address",
-             "mrn": "mrn"}  # fmt: skip
+    }
+    kinds = {
+        "name": "name",
+        "doctor": "name",
+        "resident_id": "resident_id",
+        "phone": "phone",
+        "phone_spaced": "phone",
+        "phone_intl": "phone",
+        "address": "address",
+        "mrn": "mrn",
+    }
     text = ""
     spans: list[dict[str, object]] = []
     rest = template
@@ -237,8 +281,9 @@ def note(t: Truth, rng: random.Random) -> tuple[str, list[dict[str, object]]]:
         start = len(text)
         text += values[key]
         if key in kinds:
-            spans.append({"start": start, "end": len(text), "type": kinds[key],
-                          "text": values[key]})  # fmt: skip
+            spans.append(
+                {"start": start, "end": len(text), "type": kinds[key], "text": values[key]}
+            )
     return text + rest, spans
 
 

@@ -111,9 +111,16 @@ def create_app(settings: Settings | None = None, checker: Checker | None = None)
         async def decide(asks: list[Ask]) -> list[Decided]:
             return await decisions.decide_now(graph, ledger, rulesets, asks, remembered)
 
-        runtime = Runtime(cfg, graph, ledger, checker, load_protector(cfg), rulesets,
-                          Batcher(decide, max_items=32, in_flight=DECISIONS_IN_FLIGHT),
-                          Batcher.reading(graph, principals.authenticate_many))  # fmt: skip
+        runtime = Runtime(
+            cfg,
+            graph,
+            ledger,
+            checker,
+            load_protector(cfg),
+            rulesets,
+            Batcher(decide, max_items=32, in_flight=DECISIONS_IN_FLIGHT),
+            Batcher.reading(graph, principals.authenticate_many),
+        )
         app.state.runtime = runtime
         heap.settle()
         try:
@@ -149,9 +156,19 @@ def create_app(settings: Settings | None = None, checker: Checker | None = None)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
     for router in (
-        health_router, principals_router, institutions_router, ledger_router, records_router,
-        cypher_router, consents_router, decisions_router, grants_router, reviews_router,
-        rulesets_router, settlements_router, training_router,
-    ):  # fmt: skip
+        health_router,
+        principals_router,
+        institutions_router,
+        ledger_router,
+        records_router,
+        cypher_router,
+        consents_router,
+        decisions_router,
+        grants_router,
+        reviews_router,
+        rulesets_router,
+        settlements_router,
+        training_router,
+    ):
         app.include_router(router)
     return app

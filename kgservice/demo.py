@@ -39,25 +39,47 @@ from kgservice.settlements import service as settlements
 from kgservice.settlements.schemas import CatalogueItemIn
 
 CATALOGUE = (
-    CatalogueItemIn(id="consult-hosp-a", name_zh="星河市第一人民医院专家会诊配额",
-                    name_en="Specialist consultation at hospital A", provider="hosp-a",
-                    unit="consultation", price=100),
-    CatalogueItemIn(id="ai-diagnosis-month", name_zh="AI辅助诊断工具使用权（一个月）",
-                    name_en="AI-assisted diagnosis tool, one month", provider=None,
-                    unit="month", price=150),
-    CatalogueItemIn(id="fundus-screening", name_zh="眼底筛查转诊名额",
-                    name_en="Fundus screening referral slot", provider="hosp-a",
-                    unit="referral", price=40),
-)  # fmt: skip
+    CatalogueItemIn(
+        id="consult-hosp-a",
+        name_zh="星河市第一人民医院专家会诊配额",
+        name_en="Specialist consultation at hospital A",
+        provider="hosp-a",
+        unit="consultation",
+        price=100,
+    ),
+    CatalogueItemIn(
+        id="ai-diagnosis-month",
+        name_zh="AI辅助诊断工具使用权（一个月）",
+        name_en="AI-assisted diagnosis tool, one month",
+        provider=None,
+        unit="month",
+        price=150,
+    ),
+    CatalogueItemIn(
+        id="fundus-screening",
+        name_zh="眼底筛查转诊名额",
+        name_en="Fundus screening referral slot",
+        provider="hosp-a",
+        unit="referral",
+        price=40,
+    ),
+)
 
 INSTITUTIONS = (
-    InstitutionIn(id="hosp-a", name="星河市第一人民医院 (tertiary hospital A)",
-                  tier=Tier.tertiary_hospital),
-    InstitutionIn(id="clinic-b", name="东湖社区卫生服务中心 (community health centre B)",
-                  tier=Tier.community_health_centre),
-    InstitutionIn(id="clinic-c", name="西岭社区卫生服务中心 (community health centre C)",
-                  tier=Tier.community_health_centre),
-)  # fmt: skip
+    InstitutionIn(
+        id="hosp-a", name="星河市第一人民医院 (tertiary hospital A)", tier=Tier.tertiary_hospital
+    ),
+    InstitutionIn(
+        id="clinic-b",
+        name="东湖社区卫生服务中心 (community health centre B)",
+        tier=Tier.community_health_centre,
+    ),
+    InstitutionIn(
+        id="clinic-c",
+        name="西岭社区卫生服务中心 (community health centre C)",
+        tier=Tier.community_health_centre,
+    ),
+)
 
 PRINCIPALS = (
     PrincipalIn(name="demo admin", role=Role.admin),
@@ -102,20 +124,28 @@ def demo_files() -> dict[str, list[tuple[str, str, bytes]]]:
     hosp_a = json.dumps(follow_up_cohort(rng, 200, 0.5), ensure_ascii=False).encode()
     clinic_c = json.dumps(json_document(rng, 10), ensure_ascii=False).encode()
     return {
-        "hosp-a EHR": [("bundle.fhir.json", "fhir", (samples / "bundle.fhir.json").read_bytes()),
-                       ("records.json", "json", (samples / "records.json").read_bytes()),
-                       ("ehr-export.json", "json", hosp_a)],
+        "hosp-a EHR": [
+            ("bundle.fhir.json", "fhir", (samples / "bundle.fhir.json").read_bytes()),
+            ("records.json", "json", (samples / "records.json").read_bytes()),
+            ("ehr-export.json", "json", hosp_a),
+        ],
         # B also keeps handwritten follow-up sheets and free-text notes (read by OCR and NLP).
-        "clinic-b records": [("follow-up.json", "json", clinic_b),
-                             ("sinocare.csv", "csv", (samples / "sinocare.csv").read_bytes()),
-                             ("sheet-01-handwritten.png", "png",
-                              (samples / "sheets" / "sheet-01-handwritten.png").read_bytes()),
-                             ("sheet-01-note.txt", "text",
-                              (samples / "sheets" / "sheet-01-note.txt").read_bytes())],
-        "clinic-c records": [("vital-signs.json", "json", clinic_c),
-                             ("accuchek.csv", "csv", (samples / "accuchek.csv").read_bytes()),
-                             ("yuwell.xlsx", "xlsx", (samples / "yuwell.xlsx").read_bytes())],
-    }  # fmt: skip
+        "clinic-b records": [
+            ("follow-up.json", "json", clinic_b),
+            ("sinocare.csv", "csv", (samples / "sinocare.csv").read_bytes()),
+            (
+                "sheet-01-handwritten.png",
+                "png",
+                (samples / "sheets" / "sheet-01-handwritten.png").read_bytes(),
+            ),
+            ("sheet-01-note.txt", "text", (samples / "sheets" / "sheet-01-note.txt").read_bytes()),
+        ],
+        "clinic-c records": [
+            ("vital-signs.json", "json", clinic_c),
+            ("accuchek.csv", "csv", (samples / "accuchek.csv").read_bytes()),
+            ("yuwell.xlsx", "xlsx", (samples / "yuwell.xlsx").read_bytes()),
+        ],
+    }
 
 
 async def seed_records(
@@ -132,8 +162,16 @@ async def seed_records(
             prepared = storage.prepare(protector, checked, principal.institution, utc_now())
             if prepared.violations:
                 raise records.RejectedRecords(prepared.violations)
-            receipt = await graph.write(records.submit, ledger, principal, principal.institution,
-                                        prepared, fmt, name, len(data))  # fmt: skip
+            receipt = await graph.write(
+                records.submit,
+                ledger,
+                principal,
+                principal.institution,
+                prepared,
+                fmt,
+                name,
+                len(data),
+            )
             receipts.append(receipt.parsed())
     return receipts
 
@@ -153,15 +191,30 @@ async def seed_rewards(graph: Graph, ledger: Ledger, keys: dict[str, str]) -> No
 
 async def _training_grant(tx: AsyncManagedTransaction, ledger: Ledger, holder: str) -> None:
     existing = await grants_repo.list_for(tx, holder)
-    if any(g["right"] == "use" and g["grantee"] == ALLIANCE and g["holder"] == holder
-           and "model_training" in g["purposes"] and g.get("revoked") is None
-           for g in existing):  # fmt: skip
+    if any(
+        g["right"] == "use"
+        and g["grantee"] == ALLIANCE
+        and g["holder"] == holder
+        and "model_training" in g["purposes"]
+        and g.get("revoked") is None
+        for g in existing
+    ):
         return
     now = utc_now()
     row = await grants_repo.create(
-        tx, id="grt_" + secrets.token_hex(8), right="use", holder=holder, grantee=ALLIANCE,
-        purposes=["model_training"], categories=["health_status"], max_level=3, product=None,
-        valid_from=now, valid_until=None, granted_by=f"demo:{holder}", created=now,
-    )  # fmt: skip
+        tx,
+        id="grt_" + secrets.token_hex(8),
+        right="use",
+        holder=holder,
+        grantee=ALLIANCE,
+        purposes=["model_training"],
+        categories=["health_status"],
+        max_level=3,
+        product=None,
+        valid_from=now,
+        valid_until=None,
+        granted_by=f"demo:{holder}",
+        created=now,
+    )
     if row is not None:
         await ledger.append(tx, [Event("grant.made", f"demo:{holder}", row, institution=holder)])

@@ -75,8 +75,10 @@ def responses(*errors: type[ShieldError]) -> dict[int | str, dict[str, Any]]:
     codes: dict[int, list[str]] = {}
     for err in errors:
         codes.setdefault(err.status_code, []).append(err.code)
-    return {status: {"model": ErrorBody, "description": " or ".join(names)}
-            for status, names in codes.items()}  # fmt: skip
+    return {
+        status: {"model": ErrorBody, "description": " or ".join(names)}
+        for status, names in codes.items()
+    }
 
 
 AUTH_ERRORS = (NotAuthenticated, Forbidden, GraphUnavailable)

@@ -28,8 +28,11 @@ class InFlightLimit:
         if self.in_flight >= self.limit:
             refusal = {"error": "overloaded", "detail": "the service is at capacity; retry shortly"}
             body = json.dumps(refusal).encode()
-            headers = [(b"content-type", b"application/json"), (b"retry-after", b"1"),
-                       (b"content-length", str(len(body)).encode())]  # fmt: skip
+            headers = [
+                (b"content-type", b"application/json"),
+                (b"retry-after", b"1"),
+                (b"content-length", str(len(body)).encode()),
+            ]
             await send({"type": "http.response.start", "status": 503, "headers": headers})
             await send({"type": "http.response.body", "body": body})
             return

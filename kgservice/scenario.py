@@ -56,29 +56,47 @@ async def _principal(graph: Graph, keys: dict[str, str], name: str) -> Principal
     return found
 
 
-async def run(graph: Graph, ledger: Ledger, rulesets: RuleSetCache, settings: TrainingSettings,
-              protector: Protector, keys: dict[str, str], step: Step,
-              rounds: int = 3) -> Outcome:  # fmt: skip
+async def run(
+    graph: Graph,
+    ledger: Ledger,
+    rulesets: RuleSetCache,
+    settings: TrainingSettings,
+    protector: Protector,
+    keys: dict[str, str],
+    step: Step,
+    rounds: int = 3,
+) -> Outcome:
     out = Outcome()
     operator = await _principal(graph, keys, "alliance operator")
     clinic_b = await _principal(graph, keys, "clinic-b records")
 
     step("red line: clinic B asks to export patients' phone numbers and addresses")
-    export = DecisionIn(kind=Kind.export, purpose=Purpose.research, legal_basis=LegalBasis.consent,
-                        holder="clinic-b", recipient="pharma-research-co",
-                        categories=[Category.personal_attributes], max_level=4)  # fmt: skip
+    export = DecisionIn(
+        kind=Kind.export,
+        purpose=Purpose.research,
+        legal_basis=LegalBasis.consent,
+        holder="clinic-b",
+        recipient="pharma-research-co",
+        categories=[Category.personal_attributes],
+        max_level=4,
+    )
     out.interception = await graph.write(decisions.decide, ledger, rulesets, clinic_b, export)
 
     step(
         f"federated training of complication risk: 3 SuperNodes, {rounds} rounds, every "
         "coalition retrained"
     )
-    spec = TrainingJobIn(task="complication_risk", institutions=INSTITUTIONS,
-                         requester="hosp-a", legal_basis=LegalBasis.contract,
-                         rounds=rounds)  # fmt: skip
+    spec = TrainingJobIn(
+        task="complication_risk",
+        institutions=INSTITUTIONS,
+        requester="hosp-a",
+        legal_basis=LegalBasis.contract,
+        rounds=rounds,
+    )
     job = await training.start(graph, ledger, rulesets, settings, operator, spec)
-    await training.run(graph, ledger, settings, operator.id, job.id, spec.held_out,
-                       threading.Event(), protector)  # fmt: skip
+    await training.run(
+        graph, ledger, settings, operator.id, job.id, spec.held_out, threading.Event(), protector
+    )
     out.job = await graph.read(training.get, job.id)
     if out.job.status != "completed":
         raise RuntimeError(f"training job {job.id} {out.job.status}: {out.job.error}")
@@ -91,8 +109,9 @@ async def run(graph: Graph, ledger: Ledger, rulesets: RuleSetCache, settings: Tr
 
     step("clinic B redeems a specialist consultation at hospital A")
     try:
-        out.redemption = await graph.write(settlements.redeem, ledger, clinic_b,
-                                           RedemptionIn(item="consult-hosp-a"))  # fmt: skip
+        out.redemption = await graph.write(
+            settlements.redeem, ledger, clinic_b, RedemptionIn(item="consult-hosp-a")
+        )
     except Conflict as e:
         out.redemption_refused = e.detail
     for institution in INSTITUTIONS:
@@ -100,8 +119,9 @@ async def run(graph: Graph, ledger: Ledger, rulesets: RuleSetCache, settings: Tr
     out.records = await graph.read(_record_counts)
 
     step("verifying every ledger entry and signature")
-    out.ledger = await verify_stored(graph, ledger.signer.public, ledger.signer.origin,
-                                     every_signature=True)  # fmt: skip
+    out.ledger = await verify_stored(
+        graph, ledger.signer.public, ledger.signer.origin, every_signature=True
+    )
     return out
 
 

@@ -31,8 +31,11 @@ def allocate(pool: int, shares: Mapping[str, Number]) -> dict[str, int]:
     """Whole points per player summing exactly to ``pool``."""
     if pool < 0:
         raise AllocationError("the pool must not be negative")
-    positive = {p: Fraction(s) if not isinstance(s, float) else Fraction(repr(s))
-                for p, s in shares.items() if s > 0}  # fmt: skip
+    positive = {
+        p: Fraction(s) if not isinstance(s, float) else Fraction(repr(s))
+        for p, s in shares.items()
+        if s > 0
+    }
     total = sum(positive.values(), Fraction(0))
     if total == 0:
         raise AllocationError("no player has a positive share: nothing to divide by")

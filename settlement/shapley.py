@@ -160,8 +160,12 @@ class _Counted:
         return self.cache[coalition]
 
 
-def _walk(order: Sequence[str], v: _Counted, full: float, tolerance: float | None,
-          ) -> dict[str, float]:  # fmt: skip
+def _walk(
+    order: Sequence[str],
+    v: _Counted,
+    full: float,
+    tolerance: float | None,
+) -> dict[str, float]:
     marginals: dict[str, float] = {}
     prefix: frozenset[str] = frozenset()
     before = v(prefix)
@@ -186,30 +190,48 @@ def _summarise(samples: dict[str, list[float]], k: int, v: _Counted, method: str
     return Estimate(values, errors, k, len(v.cache), method)
 
 
-def permutation_sampling(players: Sequence[str], utility: Utility, permutations: int,
-                         seed: int = 0) -> Estimate:  # fmt: skip
+def permutation_sampling(
+    players: Sequence[str], utility: Utility, permutations: int, seed: int = 0
+) -> Estimate:
     """Monte Carlo over random orderings (Castro et al. 2009): unbiased, SE ∝ 1/√permutations."""
     return _sample(players, utility, permutations, seed, None, guided=False, method="permutation")
 
 
-def truncated_monte_carlo(players: Sequence[str], utility: Utility, permutations: int,
-                          tolerance: float, seed: int = 0) -> Estimate:  # fmt: skip
+def truncated_monte_carlo(
+    players: Sequence[str], utility: Utility, permutations: int, tolerance: float, seed: int = 0
+) -> Estimate:
     """Permutation sampling that stops evaluating an ordering once the running utility is within
     ``tolerance`` of v(N) (Ghorbani & Zou 2019): far fewer evaluations, a small bias."""
-    return _sample(players, utility, permutations, seed, tolerance, guided=False,
-                   method="truncated-monte-carlo")  # fmt: skip
+    return _sample(
+        players,
+        utility,
+        permutations,
+        seed,
+        tolerance,
+        guided=False,
+        method="truncated-monte-carlo",
+    )
 
 
-def guided_sampling(players: Sequence[str], utility: Utility, permutations: int,
-                    tolerance: float, seed: int = 0) -> Estimate:  # fmt: skip
+def guided_sampling(
+    players: Sequence[str], utility: Utility, permutations: int, tolerance: float, seed: int = 0
+) -> Estimate:
     """GTG-Shapley-style sampling (Liu et al. 2022): orderings in blocks of n where each player
     leads once, with within-ordering truncation."""
-    return _sample(players, utility, permutations, seed, tolerance, guided=True,
-                   method="guided-truncated")  # fmt: skip
+    return _sample(
+        players, utility, permutations, seed, tolerance, guided=True, method="guided-truncated"
+    )
 
 
-def _sample(players: Sequence[str], utility: Utility, permutations: int, seed: int,
-            tolerance: float | None, guided: bool, method: str) -> Estimate:  # fmt: skip
+def _sample(
+    players: Sequence[str],
+    utility: Utility,
+    permutations: int,
+    seed: int,
+    tolerance: float | None,
+    guided: bool,
+    method: str,
+) -> Estimate:
     if permutations < 2:
         raise GameError("at least 2 permutations are needed for a standard error")
     names = list(players)

@@ -145,8 +145,9 @@ def batch_results(data: Data, s: Shape, foci: Sequence[Node]) -> list[Result]:
         return []
     if s.path is not None:
         if s.memo is not None:
-            return [(f, source, v) for f, broken in _leaf_broken(data, s, foci)
-                    for source, v in broken]  # fmt: skip
+            return [
+                (f, source, v) for f, broken in _leaf_broken(data, s, foci) for source, v in broken
+            ]
         # As in ``failing``: what the values break, and what nested shapes report about the
         # values (whatever the focus node), are one per value tuple while the graph is unchanged.
         memo: dict[Key, tuple[Broken, list[Result]]] = data.scratch.setdefault(
@@ -163,8 +164,7 @@ def batch_results(data: Data, s: Shape, foci: Sequence[Node]) -> list[Result]:
             out += found[1]
         return out
     if s.node_memo is not None:
-        return [(f, source, v) for f, broken in _node_broken(data, s, foci)
-                for source, v in broken]  # fmt: skip
+        return [(f, source, v) for f, broken in _node_broken(data, s, foci) for source, v in broken]
     return _node_results(data, s, foci)
 
 
@@ -189,8 +189,15 @@ def _keys(data: Data, s: Shape, foci: Sequence[Node]) -> Iterator[tuple[Node, Ke
             if by_p is None:
                 yield f, none  # a literal, or a node with no values at all
             else:
-                yield f, tuple([len(by_p.get(p, _EMPTY)) if counted else tuple(by_p.get(p, _EMPTY))
-                                for p, counted in predicates])  # fmt: skip
+                yield (
+                    f,
+                    tuple(
+                        [
+                            len(by_p.get(p, _EMPTY)) if counted else tuple(by_p.get(p, _EMPTY))
+                            for p, counted in predicates
+                        ]
+                    ),
+                )
     else:
         for f in foci:
             found = [(values(data, path, f), counted) for path, counted in paths]
@@ -217,9 +224,9 @@ def _node_broken(data: Data, s: Shape, foci: Sequence[Node]) -> list[tuple[Node,
                 continue
             if len(memo) > _MEMO_LIMIT:
                 memo.clear()
-            remembered = memo[key] = [(source, None, True) if v == f else (source, v, False)
-                                      for _, source, v in found]  # fmt: skip
+            remembered = memo[key] = [
+                (source, None, True) if v == f else (source, v, False) for _, source, v in found
+            ]
         if remembered:
-            out.append((f, [(source, f if is_focus else v)
-                            for source, v, is_focus in remembered]))  # fmt: skip
+            out.append((f, [(source, f if is_focus else v) for source, v, is_focus in remembered]))
     return out

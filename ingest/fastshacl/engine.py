@@ -138,8 +138,10 @@ class Delegation:
             reads = Reads(set(s.subjects_of + s.objects_of), not s.objects_of)
             native: list[NowComparison] | None = []
             for part in s.sparql:
-                if any(isinstance(o, Literal) and o.toPython() is True
-                       for o in g.objects(part, SH.deactivated)):  # fmt: skip
+                if any(
+                    isinstance(o, Literal) and o.toPython() is True
+                    for o in g.objects(part, SH.deactivated)
+                ):
                     continue  # as pySHACL leaves it out (shifty would run it)
                 self.graph.add((s.node, SH.sparql, part))
                 _describe(g, part, self.graph)

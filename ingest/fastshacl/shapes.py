@@ -38,16 +38,31 @@ Check = Callable[[Data, Node], bool]
 Step = tuple[bool, str]  # (inverse?, predicate)
 
 _SH = str(SH)
-_META = {f"{_SH}{n}" for n in ("message", "severity", "name", "description", "order", "group",
-                                "defaultValue", "deactivated")}  # fmt: skip
-_TARGETS = {f"{_SH}{n}" for n in ("targetClass", "targetNode", "targetSubjectsOf",
-                                  "targetObjectsOf")}  # fmt: skip
+_META = {
+    f"{_SH}{n}"
+    for n in (
+        "message",
+        "severity",
+        "name",
+        "description",
+        "order",
+        "group",
+        "defaultValue",
+        "deactivated",
+    )
+}
+_TARGETS = {
+    f"{_SH}{n}" for n in ("targetClass", "targetNode", "targetSubjectsOf", "targetObjectsOf")
+}
 _FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
 _KINDS = {
-    "IRI": (True, False, False), "BlankNode": (False, True, False), "Literal": (False, False, True),
-    "BlankNodeOrIRI": (True, True, False), "BlankNodeOrLiteral": (False, True, True),
+    "IRI": (True, False, False),
+    "BlankNode": (False, True, False),
+    "Literal": (False, False, True),
+    "BlankNodeOrIRI": (True, True, False),
+    "BlankNodeOrLiteral": (False, True, True),
     "IRIOrLiteral": (True, False, True),
-}  # fmt: skip
+}
 
 
 class Unsupported(ValueError):
@@ -266,8 +281,7 @@ class Compiler:
             if kind is None:
                 raise Unsupported(f"sh:nodeKind {o}")
             iri, blank, lit = kind
-            return lambda _, v: (lit if isinstance(v, Lit) else blank if v.startswith("_:")
-                                 else iri)  # fmt: skip
+            return lambda _, v: lit if isinstance(v, Lit) else blank if v.startswith("_:") else iri
         if name == "in":
             allowed = frozenset(from_rdflib(x) for x in Collection(g, o))
             return lambda _, v: v in allowed
@@ -279,9 +293,11 @@ class Compiler:
             return lambda _, v: (t := _text(v)) is not None and rx.search(t) is not None
         if name in ("minInclusive", "maxInclusive", "minExclusive", "maxExclusive"):
             accept: dict[str, Callable[[int], bool]] = {
-                "minInclusive": lambda c: c >= 0, "maxInclusive": lambda c: c <= 0,
-                "minExclusive": lambda c: c > 0, "maxExclusive": lambda c: c < 0,
-            }  # fmt: skip
+                "minInclusive": lambda c: c >= 0,
+                "maxInclusive": lambda c: c <= 0,
+                "minExclusive": lambda c: c > 0,
+                "maxExclusive": lambda c: c < 0,
+            }
             return _range(o, accept[name])
         if name in ("minLength", "maxLength"):
             n = _int(o)

@@ -35,8 +35,11 @@ _PLAIN = re.compile(
     r"[0-5][0-9](?:\.[0-9]{1,6})?(?:Z|[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00))$"
 )
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-}  # fmt: skip
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 _FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _THIS, _VALUE = Variable("this"), Variable("value")
 

@@ -30,11 +30,24 @@ _TRIPLE = re.compile(
 )
 _ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))")
 _ESCAPED = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
-_INTEGER_TYPES = frozenset(XSD + t for t in (
-    "integer", "long", "int", "short", "byte", "nonNegativeInteger", "nonPositiveInteger",
-    "positiveInteger", "negativeInteger", "unsignedLong", "unsignedInt", "unsignedShort",
-    "unsignedByte",
-))  # fmt: skip
+_INTEGER_TYPES = frozenset(
+    XSD + t
+    for t in (
+        "integer",
+        "long",
+        "int",
+        "short",
+        "byte",
+        "nonNegativeInteger",
+        "nonPositiveInteger",
+        "positiveInteger",
+        "negativeInteger",
+        "unsignedLong",
+        "unsignedInt",
+        "unsignedShort",
+        "unsignedByte",
+    )
+)
 _DECIMAL = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
 _INTEGER = re.compile(r"^[+-]?[0-9]+$")
 
@@ -102,8 +115,12 @@ def from_rdflib(term: RdflibNode) -> Node:
 
 def to_ntriples(node: Node) -> str:
     if isinstance(node, Lit):
-        lex = (node.lex.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-               .replace("\r", "\\r"))  # fmt: skip
+        lex = (
+            node.lex.replace("\\", "\\\\")
+            .replace('"', '\\"')
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
         if node.lang is not None:
             return f'"{lex}"@{node.lang}'
         return f'"{lex}"' if node.datatype == STRING else f'"{lex}"^^<{node.datatype}>'

@@ -76,8 +76,17 @@ def _iso(y: str, m: str, d: str) -> str:
 
 def diagnoses(text: str, vocab: Vocabulary) -> list[Entity]:
     pattern = re.compile(_alternatives(list(vocab.diagnoses)))
-    return [Entity(m.start(), m.end(), "diagnosis", m.group(0), code=vocab.diagnoses[m.group(0)],
-                   value=m.group(0)) for m in pattern.finditer(text)]  # fmt: skip
+    return [
+        Entity(
+            m.start(),
+            m.end(),
+            "diagnosis",
+            m.group(0),
+            code=vocab.diagnoses[m.group(0)],
+            value=m.group(0),
+        )
+        for m in pattern.finditer(text)
+    ]
 
 
 def drugs(text: str, vocab: Vocabulary) -> list[Entity]:
@@ -95,20 +104,49 @@ def drugs(text: str, vocab: Vocabulary) -> list[Entity]:
 
 def measurements(text: str, vocab: Vocabulary) -> list[Entity]:
     out = []
-    labels = re.compile("(" + _alternatives(list(vocab.measurements)) + ")" + _SEP + _NUMBER +
-                        r"\s*" + _UNIT, re.IGNORECASE)  # fmt: skip
+    labels = re.compile(
+        "(" + _alternatives(list(vocab.measurements)) + ")" + _SEP + _NUMBER + r"\s*" + _UNIT,
+        re.IGNORECASE,
+    )
     by_lower = {k.lower(): v for k, v in vocab.measurements.items()}
     for m in labels.finditer(text):
         kind, default_unit = by_lower[m.group(1).lower()]
         unit = re.sub(r"\s", "", m.group(3)) if m.group(3) else default_unit
-        out.append(Entity(m.start(), m.end(), "measurement", m.group(0), kind=kind,
-                          value=_number(m.group(2)), unit=unit))  # fmt: skip
+        out.append(
+            Entity(
+                m.start(),
+                m.end(),
+                "measurement",
+                m.group(0),
+                kind=kind,
+                value=_number(m.group(2)),
+                unit=unit,
+            )
+        )
     for m in _BLOOD_PRESSURE.finditer(text):
         unit = m.group(3) or "mmHg"
-        out.append(Entity(m.start(), m.end(), "measurement", m.group(0), kind="SystolicPressure",
-                          value=m.group(1), unit=unit))  # fmt: skip
-        out.append(Entity(m.start(), m.end(), "measurement", m.group(0), kind="DiastolicPressure",
-                          value=m.group(2), unit=unit))  # fmt: skip
+        out.append(
+            Entity(
+                m.start(),
+                m.end(),
+                "measurement",
+                m.group(0),
+                kind="SystolicPressure",
+                value=m.group(1),
+                unit=unit,
+            )
+        )
+        out.append(
+            Entity(
+                m.start(),
+                m.end(),
+                "measurement",
+                m.group(0),
+                kind="DiastolicPressure",
+                value=m.group(2),
+                unit=unit,
+            )
+        )
     return out
 
 
@@ -116,8 +154,11 @@ def sexes(text: str) -> list[Entity]:
     out = []
     for m in _SEX.finditer(text):
         word = m.group(1) or m.group(2)
-        out.append(Entity(m.start(), m.end(), "sex", m.group(0),
-                          value="male" if word == "男" else "female"))  # fmt: skip
+        out.append(
+            Entity(
+                m.start(), m.end(), "sex", m.group(0), value="male" if word == "男" else "female"
+            )
+        )
     return out
 
 
@@ -127,11 +168,20 @@ def dates(text: str) -> list[Entity]:
     out = []
     for m in _LABELLED_DATE.finditer(text):
         kind = "BirthDate" if m.group(1) == "出生日期" else "EncounterDate"
-        out.append(Entity(m.start(), m.end(), "date", m.group(0), kind=kind,
-                          value=_iso(*m.groups()[1:4])))  # fmt: skip
+        out.append(
+            Entity(m.start(), m.end(), "date", m.group(0), kind=kind, value=_iso(*m.groups()[1:4]))
+        )
     for m in _VISIT_DATE.finditer(text):
-        out.append(Entity(m.start(), m.end(), "date", m.group(0), kind="EncounterDate",
-                          value=_iso(*m.groups()[:3])))  # fmt: skip
+        out.append(
+            Entity(
+                m.start(),
+                m.end(),
+                "date",
+                m.group(0),
+                kind="EncounterDate",
+                value=_iso(*m.groups()[:3]),
+            )
+        )
     taken = [(e.start, e.end) for e in out]
     for m in _BARE_DATE.finditer(text):
         if not any(a <= m.start() < b for a, b in taken):

@@ -53,14 +53,24 @@ def extract(text: str, ref: str, locate: Locator) -> Subject:
     run = _LONG_HAN_RUN.search(text)
     if run is not None:
         where, _ = locate(run.start(), run.end())
-        raise IngestError(f"{ref} {where}", f"{run.end() - run.start()} Chinese characters "
-                          f"with no break; at most {MAX_HAN_RUN} in a row are read")  # fmt: skip
+        raise IngestError(
+            f"{ref} {where}",
+            f"{run.end() - run.start()} Chinese characters "
+            f"with no break; at most {MAX_HAN_RUN} in a row are read",
+        )
     doc = nlp()(text)
     subject = Subject(SubjectKind.patient, ref)
     seen: set[tuple[str, str]] = set()
 
-    def add(kind: str, value: str, start: int, end: int, unit: str | None = None,
-            time: datetime | None = None, code: str | None = None) -> None:  # fmt: skip
+    def add(
+        kind: str,
+        value: str,
+        start: int,
+        end: int,
+        unit: str | None = None,
+        time: datetime | None = None,
+        code: str | None = None,
+    ) -> None:
         key = (kind, f"{value}@{time}")
         if key in seen:
             return  # a sheet repeats the name in its signature line, a note repeats the phone

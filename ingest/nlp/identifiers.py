@@ -95,8 +95,11 @@ SURNAMES = Path(__file__).with_name("surnames.txt")
 @cache
 def surnames() -> tuple[frozenset[str], frozenset[str]]:
     """(single-character, compound) surnames from ``surnames.txt``."""
-    words = [w.strip() for w in SURNAMES.read_text(encoding="utf-8").splitlines()
-             if w.strip() and not w.startswith("#")]  # fmt: skip
+    words = [
+        w.strip()
+        for w in SURNAMES.read_text(encoding="utf-8").splitlines()
+        if w.strip() and not w.startswith("#")
+    ]
     return frozenset(w for w in words if len(w) == 1), frozenset(w for w in words if len(w) == 2)
 
 

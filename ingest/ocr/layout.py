@@ -92,8 +92,9 @@ def _header(cells: list[OcrLine]) -> list[tuple[str, str | None]] | None:
 
 def _column(cell: OcrLine, header: list[OcrLine]) -> int:
     mid = (cell.bounds[0] + cell.bounds[2]) / 2
-    return min(range(len(header)), key=lambda i: abs((header[i].bounds[0] + header[i].bounds[2])
-                                                      / 2 - mid))  # fmt: skip
+    return min(
+        range(len(header)), key=lambda i: abs((header[i].bounds[0] + header[i].bounds[2]) / 2 - mid)
+    )
 
 
 def layout(pages: list[Page]) -> Layout:

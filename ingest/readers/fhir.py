@@ -86,9 +86,10 @@ def _check_resource_types(raw: dict[str, Any], source: str) -> None:
         except ValueError:
             known = False
         if not known:
-            raise IngestError(f"{source} Bundle.entry.{i}.resource.resourceType",
-                              f"{json.dumps(kind, ensure_ascii=False)} is not a FHIR R4 "
-                              "resource type")  # fmt: skip
+            raise IngestError(
+                f"{source} Bundle.entry.{i}.resource.resourceType",
+                f"{json.dumps(kind, ensure_ascii=False)} is not a FHIR R4 resource type",
+            )
 
 
 def extract(bundle: Any, source: str) -> Extracted:
@@ -193,8 +194,11 @@ def _observation(o: Any, s: Subject, at: str) -> None:
             kind = LOINC_KINDS.get(_loinc(comp.code) or "")
             q = comp.valueQuantity
             if kind and q is not None and q.value is not None:
-                s.data.append(Datum(kind, q.value, f"{at}.component[{k}].valueQuantity",
-                                    q.unit or q.code, when))  # fmt: skip
+                s.data.append(
+                    Datum(
+                        kind, q.value, f"{at}.component[{k}].valueQuantity", q.unit or q.code, when
+                    )
+                )
         return
     kind = LOINC_KINDS.get(code or "")
     if kind is None:
@@ -215,8 +219,7 @@ def _condition(c: Any, s: Subject, at: str) -> None:
         if coding.system and "icd-10" in coding.system.lower():
             code = coding.code
     text = (c.code.text if c.code else None) or code or ""
-    s.data.append(Datum("Condition", text, f"{at}.code", code=code,
-                        time=_when(c.onsetDateTime)))  # fmt: skip
+    s.data.append(Datum("Condition", text, f"{at}.code", code=code, time=_when(c.onsetDateTime)))
 
 
 def _medication(m: Any, s: Subject, at: str) -> None:
@@ -227,14 +230,19 @@ def _medication(m: Any, s: Subject, at: str) -> None:
     dosage = getattr(m, "dosageInstruction", None) or getattr(m, "dosage", None) or []
     text = " ".join(x for x in [drug or "", *(d.text or "" for d in dosage)] if x)
     kind = "Prescription" if m.__resource_type__ == "MedicationRequest" else "MedicationStatement"
-    s.data.append(Datum(kind, text or "(unnamed medication)", f"{at}.medication",
-                        time=_when(getattr(m, "authoredOn", None))))  # fmt: skip
+    s.data.append(
+        Datum(
+            kind,
+            text or "(unnamed medication)",
+            f"{at}.medication",
+            time=_when(getattr(m, "authoredOn", None)),
+        )
+    )
 
 
 def _consent(c: Any, s: Subject, at: str) -> None:
     scope = c.scope.coding[0].code if c.scope and c.scope.coding else "unspecified"
-    s.data.append(Datum("ConsentStatement", f"{c.status}:{scope}", f"{at}",
-                        time=_when(c.dateTime)))  # fmt: skip
+    s.data.append(Datum("ConsentStatement", f"{c.status}:{scope}", f"{at}", time=_when(c.dateTime)))
 
 
 _HANDLERS = {

@@ -159,8 +159,10 @@ def _only_base_behaviour(cls: type[FHIRAbstractModel]) -> bool:
         return False
     if ours.model_validators.keys() != base.model_validators.keys():
         return False
-    same = all(_function(ours.model_validators[n]) is _function(base.model_validators[n])
-               for n in base.model_validators)  # fmt: skip
+    same = all(
+        _function(ours.model_validators[n]) is _function(base.model_validators[n])
+        for n in base.model_validators
+    )
     return (
         same
         and cls.__init__ is FHIRAbstractModel.__init__

@@ -61,9 +61,16 @@ class PatientIn(_Strict):
 
 class ObservationIn(_Strict):
     type: Literal[
-        "fasting_glucose", "postprandial_glucose", "random_glucose", "hba1c", "systolic_bp",
-        "diastolic_bp", "weight", "egfr", "hiv_test",
-    ]  # fmt: skip
+        "fasting_glucose",
+        "postprandial_glucose",
+        "random_glucose",
+        "hba1c",
+        "systolic_bp",
+        "diastolic_bp",
+        "weight",
+        "egfr",
+        "hiv_test",
+    ]
     value: Decimal | str
     unit: str | None = None
     time: datetime | None = None
@@ -141,16 +148,21 @@ def _subject(record: RecordIn, at: str) -> Subject:
     if record.encounter is not None:
         d = record.encounter.date
         subject.data.append(
-            Datum("EncounterDate", d.isoformat(), f"{at}.encounter.date",
-                  time=datetime(d.year, d.month, d.day))
-        )  # fmt: skip
+            Datum(
+                "EncounterDate",
+                d.isoformat(),
+                f"{at}.encounter.date",
+                time=datetime(d.year, d.month, d.day),
+            )
+        )
     for j, o in enumerate(record.observations):
         subject.data.append(
             Datum(OBSERVATION_KINDS[o.type], o.value, f"{at}.observations[{j}]", o.unit, o.time)
         )
     for j, c in enumerate(record.conditions):
-        subject.data.append(Datum("Condition", c.display or c.code, f"{at}.conditions[{j}]",
-                                  code=c.code))  # fmt: skip
+        subject.data.append(
+            Datum("Condition", c.display or c.code, f"{at}.conditions[{j}]", code=c.code)
+        )
     for j, m in enumerate(record.medications):
         text = " ".join(x for x in (m.drug, m.dose, m.frequency) if x)
         kind = "Prescription" if m.prescribed else "MedicationStatement"

@@ -21,8 +21,11 @@ from ingest.errors import IngestError
 from ingest.model import Datum, Extracted, Subject, SubjectKind
 
 MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "meters"
-PERIOD_KINDS = {"fasting": "FastingGlucose", "postprandial": "PostprandialGlucose",
-                "random": "RandomGlucose"}  # fmt: skip
+PERIOD_KINDS = {
+    "fasting": "FastingGlucose",
+    "postprandial": "PostprandialGlucose",
+    "random": "RandomGlucose",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +80,12 @@ def _xlsx_rows(data: bytes, source: str) -> list[list[str]]:
     sheet = book.worksheets[0]
     rows = []
     for row in sheet.iter_rows(values_only=True):
-        cells = ["" if v is None else (v.strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, datetime)
-                 else str(v)) for v in row]  # fmt: skip
+        cells = [
+            ""
+            if v is None
+            else (v.strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, datetime) else str(v))
+            for v in row
+        ]
         if any(c.strip() for c in cells):
             rows.append(cells)
     book.close()
@@ -152,9 +159,14 @@ def _extract(rows: list[list[str]], header: list[str], m: Mapping, source: str) 
         if not value:
             raise IngestError(at("value"), "empty glucose value")
         subject.data.append(
-            Datum(PERIOD_KINDS[word], value, at("value"), unit,
-                  _parse_time(cell("time"), m, at("time")))
-        )  # fmt: skip
+            Datum(
+                PERIOD_KINDS[word],
+                value,
+                at("value"),
+                unit,
+                _parse_time(cell("time"), m, at("time")),
+            )
+        )
     if not subjects:
         raise IngestError(source, "the file has a header but no readings")
     return Extracted(f"meter/{m.id}", "table-mapping", list(subjects.values()))

@@ -71,9 +71,16 @@ def run_demo(
             outcome = None
             if scenario:
                 with out.status("running the scenario ...", spinner="dots"):
-                    outcome = await scenario_mod.run(graph, ledger, RuleSetCache(RedLines()),
-                                                     cfg.training, protector, keys, step,
-                                                     rounds)  # fmt: skip
+                    outcome = await scenario_mod.run(
+                        graph,
+                        ledger,
+                        RuleSetCache(RedLines()),
+                        cfg.training,
+                        protector,
+                        keys,
+                        step,
+                        rounds,
+                    )
         return keys, sum(len(r.records) for r in receipts), outcome
 
     keys, n_records, outcome = asyncio.run(run())

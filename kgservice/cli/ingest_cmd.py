@@ -16,8 +16,16 @@ from kgservice.cli.context import fail, out, print_json
 from kgservice.cli.exit_codes import Exit
 
 app = typer.Typer(help="Check files against the grading rules and record constraints.")
-SUFFIXES = {".json": "json", ".csv": "csv", ".xlsx": "xlsx", ".png": "png", ".jpg": "jpeg",
-            ".jpeg": "jpeg", ".pdf": "pdf", ".txt": "text"}  # fmt: skip
+SUFFIXES = {
+    ".json": "json",
+    ".csv": "csv",
+    ".xlsx": "xlsx",
+    ".png": "png",
+    ".jpg": "jpeg",
+    ".jpeg": "jpeg",
+    ".pdf": "pdf",
+    ".txt": "text",
+}
 
 
 def _format_of(path: Path, given: str | None) -> str:
@@ -36,8 +44,13 @@ def _format_of(path: Path, given: str | None) -> str:
 
 
 def _violation(x: Finding) -> dict[str, str]:
-    return {"rule": x.rule.id, "severity": x.rule.severity, "message_zh": x.rule.message_zh,
-            "message_en": x.rule.message_en, "detail": x.detail}  # fmt: skip
+    return {
+        "rule": x.rule.id,
+        "severity": x.rule.severity,
+        "message_zh": x.rule.message_zh,
+        "message_en": x.rule.message_en,
+        "detail": x.detail,
+    }
 
 
 def report(checked: Checked) -> list[dict[str, Any]]:
@@ -46,13 +59,29 @@ def report(checked: Checked) -> list[dict[str, Any]]:
     for f in checked.fields:
         g = f.grade
         violations = [_violation(x) for x in f.findings]
-        rows.append({"field": f.ref.datum.location, "kind": f.ref.datum.kind,
-                     "category": g.category if g else None, "level": g.level if g else None,
-                     "tier": g.tier if g else None, "rule": g.rule if g else None,
-                     "violations": violations})  # fmt: skip
+        rows.append(
+            {
+                "field": f.ref.datum.location,
+                "kind": f.ref.datum.kind,
+                "category": g.category if g else None,
+                "level": g.level if g else None,
+                "tier": g.tier if g else None,
+                "rule": g.rule if g else None,
+                "violations": violations,
+            }
+        )
     for x in checked.record_findings:
-        rows.append({"field": str(x.focus), "kind": "Record", "category": None, "level": None,
-                     "tier": None, "rule": None, "violations": [_violation(x)]})  # fmt: skip
+        rows.append(
+            {
+                "field": str(x.focus),
+                "kind": "Record",
+                "category": None,
+                "level": None,
+                "tier": None,
+                "rule": None,
+                "violations": [_violation(x)],
+            }
+        )
     return rows
 
 
@@ -76,10 +105,18 @@ def check(
         table = Table("field", "kind", "category", "level", "tier", "violations")
         for r in rows:
             v = "; ".join(f"{x['rule']}: {x['message_en']}" for x in r["violations"])
-            table.add_row(r["field"], r["kind"], str(r["category"] or "-"), str(r["level"] or "-"),
-                          str(r["tier"] or "-"), v or "")  # fmt: skip
+            table.add_row(
+                r["field"],
+                r["kind"],
+                str(r["category"] or "-"),
+                str(r["level"] or "-"),
+                str(r["tier"] or "-"),
+                v or "",
+            )
         out.print(table)
-        out.print(f"{checked.extracted.reader}: {len(checked.extracted.subjects)} records, "
-                  f"{len(rows)} fields")  # fmt: skip
+        out.print(
+            f"{checked.extracted.reader}: {len(checked.extracted.subjects)} records, "
+            f"{len(rows)} fields"
+        )
     if any(x["severity"] == "Violation" for r in rows for x in r["violations"]):
         raise typer.Exit(int(Exit.failure))

@@ -18,6 +18,10 @@ def serve(
     """Run the Health Shield API."""
     settings()  # fail fast, with a clear message, on bad or placeholder settings
     uvicorn.run(
-        "kgservice.app:create_app", factory=True, host=host, port=port, workers=workers,
+        "kgservice.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
         proxy_headers=False,
-    )  # fmt: skip
+    )

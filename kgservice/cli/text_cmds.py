@@ -37,9 +37,16 @@ def _ocr(path: Path) -> list[dict[str, Any]]:
         pages = read_pages(path.read_bytes(), media, path.name, RapidOcr())
     except IngestError as e:
         fail(str(e), Exit.failure)
-    return [{"page": p.number, "text": line.text, "confidence": round(line.confidence, 3),
-             "box": [list(map(round, corner)) for corner in line.box]}
-            for p in pages for line in p.lines]  # fmt: skip
+    return [
+        {
+            "page": p.number,
+            "text": line.text,
+            "confidence": round(line.confidence, 3),
+            "box": [list(map(round, corner)) for corner in line.box],
+        }
+        for p in pages
+        for line in p.lines
+    ]
 
 
 def ocr(file: FileArg, output: FormatOpt = Output.table) -> None:
@@ -51,8 +58,9 @@ def ocr(file: FileArg, output: FormatOpt = Output.table) -> None:
     table = Table("page", "text", "confidence", "box (x0,y0 x1,y1)")
     for line in lines:
         (x0, y0), _, (x1, y1), _ = line["box"]
-        table.add_row(str(line["page"]), line["text"], f"{line['confidence']:.3f}",
-                      f"{x0},{y0} {x1},{y1}")  # fmt: skip
+        table.add_row(
+            str(line["page"]), line["text"], f"{line['confidence']:.3f}", f"{x0},{y0} {x1},{y1}"
+        )
     out.print(table)
 
 
@@ -75,8 +83,10 @@ def identifiers(file: FileArg, output: FormatOpt = Output.json) -> None:
     """Print every identifier found in a UTF-8 text file or an image, with character offsets
     into the text (for an image: into the text OCR read, which `--format table` shows)."""
     text = _text_of(file)
-    found = [{"start": s.start, "end": s.end, "type": s.type, "text": s.text}
-             for s in find_identifiers(text)]  # fmt: skip
+    found = [
+        {"start": s.start, "end": s.end, "type": s.type, "text": s.text}
+        for s in find_identifiers(text)
+    ]
     if output is Output.json:
         print_json(found)
         return

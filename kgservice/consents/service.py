@@ -30,19 +30,29 @@ def patient_pseudonym(protector: Protector, spec: ConsentIn) -> str:
 
 
 async def record(
-    tx: AsyncManagedTransaction, ledger: Ledger, protector: Protector, principal: Principal,
-    holder: str, spec: ConsentIn,
-) -> tuple[Consent, Receipt]:  # fmt: skip
+    tx: AsyncManagedTransaction,
+    ledger: Ledger,
+    protector: Protector,
+    principal: Principal,
+    holder: str,
+    spec: ConsentIn,
+) -> tuple[Consent, Receipt]:
     row = await repo.create(
-        tx, id="cns_" + secrets.token_hex(8), holder=holder,
+        tx,
+        id="cns_" + secrets.token_hex(8),
+        holder=holder,
         patient=patient_pseudonym(protector, spec),
-        purposes=[p.value for p in spec.purposes], categories=[c.value for c in spec.categories],
-        separate=spec.separate, valid_from=utc_text(spec.valid_from),
-        valid_until=utc_text(spec.valid_until) if spec.valid_until else None, created=utc_now(),
-    )  # fmt: skip
+        purposes=[p.value for p in spec.purposes],
+        categories=[c.value for c in spec.categories],
+        separate=spec.separate,
+        valid_from=utc_text(spec.valid_from),
+        valid_until=utc_text(spec.valid_until) if spec.valid_until else None,
+        created=utc_now(),
+    )
     consent = Consent.model_validate(row)
-    event = Event("consent.recorded", principal.id, consent.model_dump(mode="json"),
-                  institution=holder)  # fmt: skip
+    event = Event(
+        "consent.recorded", principal.id, consent.model_dump(mode="json"), institution=holder
+    )
     (receipt,) = await ledger.append(tx, [event])
     return consent, receipt
 

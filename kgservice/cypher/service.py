@@ -33,8 +33,10 @@ def to_json(value: Any) -> Any:
     if isinstance(value, Relationship):
         return {"type": value.type, "properties": to_json(dict(value))}
     if isinstance(value, Path):
-        return {"nodes": [to_json(n) for n in value.nodes],
-                "relationships": [to_json(r) for r in value.relationships]}  # fmt: skip
+        return {
+            "nodes": [to_json(n) for n in value.nodes],
+            "relationships": [to_json(r) for r in value.relationships],
+        }
     if isinstance(value, dict):
         return {str(k): to_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -15,12 +15,20 @@ from kgservice.decisions.schemas import DecisionIn
 CASES_FILE = SHAPES_DIR / "decision_cases.toml"
 IRI = "https://w3id.org/health-shield/id/decision/case"
 BASE: dict[str, Any] = {
-    "kind": "access", "purpose": "treatment", "legal_basis": "contract", "holder": "hosp-a",
-    "categories": ["health_status"], "max_level": 3,
-}  # fmt: skip
-FACTS: dict[str, Any] = {"requester": "hosp-a", "consent": "NoPatients",
-                         "separate_consent": "NoPatients", "use_granted": False,
-                         "operation_granted": False}  # fmt: skip
+    "kind": "access",
+    "purpose": "treatment",
+    "legal_basis": "contract",
+    "holder": "hosp-a",
+    "categories": ["health_status"],
+    "max_level": 3,
+}
+FACTS: dict[str, Any] = {
+    "requester": "hosp-a",
+    "consent": "NoPatients",
+    "separate_consent": "NoPatients",
+    "use_granted": False,
+    "operation_granted": False,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +50,18 @@ def load_decision_cases(path: Path = CASES_FILE) -> list[DecisionCase]:
         for key in c.get("unset", []):
             body.pop(key, None)
         f = {**FACTS, **c.get("facts", {})}
-        facts = Facts(f["requester"], f["consent"], f["separate_consent"], [], [],
-                      f["use_granted"], f["operation_granted"])  # fmt: skip
-        cases.append(DecisionCase(c["rule"], bool(c["fires"]), DecisionIn.model_validate(body),
-                                  facts))  # fmt: skip
+        facts = Facts(
+            f["requester"],
+            f["consent"],
+            f["separate_consent"],
+            [],
+            [],
+            f["use_granted"],
+            f["operation_granted"],
+        )
+        cases.append(
+            DecisionCase(c["rule"], bool(c["fires"]), DecisionIn.model_validate(body), facts)
+        )
     return cases
 
 

@@ -21,8 +21,15 @@ from kgservice.vocab import Category, LegalBasis, Purpose
 
 CORPUS_FILE = SHAPES_DIR / "decision_corpus.json"
 IRI = "https://w3id.org/health-shield/id/decision/corpus"
-DRUGS = ("metformin", "二甲双胍", "dapagliflozin", "glimepiride", "sitagliptin",
-         "insulin glargine", "aspirin")  # fmt: skip
+DRUGS = (
+    "metformin",
+    "二甲双胍",
+    "dapagliflozin",
+    "glimepiride",
+    "sitagliptin",
+    "insulin glargine",
+    "aspirin",
+)
 DIAGNOSES = ("E11.9", "E11.2", "E10.9", "I50.9", "N18.3", "L13.8")
 INSTITUTIONS = ("hosp-a", "clinic-b", "clinic-c", None)
 COVERAGE = ("AllPatients", "SomePatients", "NoPatients")
@@ -33,26 +40,39 @@ def generate(n: int, seed: int = 20261129) -> list[dict[str, Any]]:
     rng = random.Random(seed)  # noqa: S311 - reproducible test data
     out = []
     for _ in range(n):
-        facts = {"requester": rng.choice(INSTITUTIONS), "consent": rng.choice(COVERAGE),
-                 "separate_consent": rng.choice(COVERAGE), "use_granted": rng.random() < 0.5,
-                 "operation_granted": rng.random() < 0.3}  # fmt: skip
+        facts = {
+            "requester": rng.choice(INSTITUTIONS),
+            "consent": rng.choice(COVERAGE),
+            "separate_consent": rng.choice(COVERAGE),
+            "use_granted": rng.random() < 0.5,
+            "operation_granted": rng.random() < 0.3,
+        }
         if rng.random() < 0.2:
-            request: dict[str, Any] = {"kind": "prescription", "holder": "hosp-a", "prescription": {
-                "drug": rng.choice(DRUGS), "daily_dose_mg": rng.choice((5, 10, 100, 1000, 3000)),
-                "diagnosis": rng.choice(DIAGNOSES),
-                "egfr": rng.choice((None, 15, 24, 29, 30, 45, 90))}}  # fmt: skip
+            request: dict[str, Any] = {
+                "kind": "prescription",
+                "holder": "hosp-a",
+                "prescription": {
+                    "drug": rng.choice(DRUGS),
+                    "daily_dose_mg": rng.choice((5, 10, 100, 1000, 3000)),
+                    "diagnosis": rng.choice(DIAGNOSES),
+                    "egfr": rng.choice((None, 15, 24, 29, 30, 45, 90)),
+                },
+            }
         else:
             kind = rng.choice(("access", "export", "share", "training"))
             request = {
-                "kind": kind, "holder": rng.choice(INSTITUTIONS[:3]),
+                "kind": kind,
+                "holder": rng.choice(INSTITUTIONS[:3]),
                 "purpose": rng.choice([*(p.value for p in Purpose), None]),
                 "legal_basis": rng.choice([*(b.value for b in LegalBasis), None]),
-                "recipient": rng.choice(("uni-lab", "hosp-a", None)) if kind in ("export", "share")
-                             else None,
+                "recipient": rng.choice(("uni-lab", "hosp-a", None))
+                if kind in ("export", "share")
+                else None,
                 "categories": rng.sample([c.value for c in Category], rng.randint(1, 3)),
-                "max_level": rng.randint(1, 5), "deidentified": rng.random() < 0.3,
+                "max_level": rng.randint(1, 5),
+                "deidentified": rng.random() < 0.3,
                 "product": "model-1" if rng.random() < 0.2 else None,
-            }  # fmt: skip
+            }
             if rng.random() < 0.15:
                 request["emergency"] = {"justification": "急诊抢救需要调阅既往记录"}
         out.append({"request": request, "facts": facts})
@@ -60,8 +80,15 @@ def generate(n: int, seed: int = 20261129) -> list[dict[str, Any]]:
 
 
 def facts_of(raw: dict[str, Any]) -> Facts:
-    return Facts(raw["requester"], raw["consent"], raw["separate_consent"], [], [],
-                 raw["use_granted"], raw["operation_granted"])  # fmt: skip
+    return Facts(
+        raw["requester"],
+        raw["consent"],
+        raw["separate_consent"],
+        [],
+        [],
+        raw["use_granted"],
+        raw["operation_granted"],
+    )
 
 
 def judge(redlines: RedLines, item: dict[str, Any]) -> dict[str, Any]:
@@ -81,8 +108,10 @@ def batches_like_singles(redlines: RedLines, n: int = 96, size: int = 32) -> boo
     True when every rule is about one request and the shared context, as the shipped red lines
     are. A rule that looks across requests (counting how many use a purpose, say) would see
     the others in a batch: then each request must be judged alone (``RedLines.batchable``)."""
-    asks = [(DecisionIn.model_validate(item["request"]), facts_of(item["facts"]), f"{IRI}/{k}")
-            for k, item in enumerate(generate(n, seed=7))]  # fmt: skip
+    asks = [
+        (DecisionIn.model_validate(item["request"]), facts_of(item["facts"]), f"{IRI}/{k}")
+        for k, item in enumerate(generate(n, seed=7))
+    ]
     for start in range(0, n, size):
         part = asks[start : start + size]
         data = redlines.context + "".join(redlines.data(*ask) for ask in part)

@@ -50,8 +50,9 @@ class RememberedFacts:
             return None
         return actives.pop(), [f[1] for f in found if f is not None]
 
-    def put(self, params: list[dict[str, Any]], active: str | None,
-            rows: list[dict[str, Any]]) -> None:  # fmt: skip
+    def put(
+        self, params: list[dict[str, Any]], active: str | None, rows: list[dict[str, Any]]
+    ) -> None:
         """Remember what a lookup found; a refused request's row is not kept."""
         for p, row in zip(params, rows, strict=True):
             k = key(p)

@@ -158,9 +158,11 @@ class RedLines:
             context.add((basis, RDF.type, HS.LegalBasis))
         self.context = context.serialize(format="nt")
         # Drugs by any of their names, English or Chinese.
-        self.drugs = {str(label).lower(): str(drug)
-                      for drug in context.subjects(RDF.type, HS.Drug)
-                      for label in context.objects(drug, RDFS.label)}  # fmt: skip
+        self.drugs = {
+            str(label).lower(): str(drug)
+            for drug in context.subjects(RDF.type, HS.Drug)
+            for label in context.objects(drug, RDFS.label)
+        }
 
     def data(self, request: DecisionIn, facts: Facts, iri: str) -> str:
         """The request's own N-Triples (the context is added by the checks)."""
@@ -202,8 +204,10 @@ class RedLines:
                 self._memo.clear()
             self._memo.update(fresh)
             known.update(fresh)
-        return [[_moved(f, ANY_REQUEST, iri) for f in known[k]]
-                for k, (_, _, iri) in zip(keys, cases, strict=True)]  # fmt: skip
+        return [
+            [_moved(f, ANY_REQUEST, iri) for f in known[k]]
+            for k, (_, _, iri) in zip(keys, cases, strict=True)
+        ]
 
     def _judge_many(self, cases: Sequence[Case]) -> list[list[Finding]]:
         """Each request's findings from the engine: one run over all of them when ``batchable``.

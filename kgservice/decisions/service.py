@@ -51,12 +51,16 @@ def _lookup_params(ask: Ask) -> dict[str, object]:
     purpose = request.purpose.value if request.purpose is not None else None
     # Consent matters only for a stated purpose; prescriptions are judged on their facts.
     consent_applies = purpose is not None and request.kind is not Kind.prescription
-    return {"principal": ask.principal.id, "holder": request.holder,
-            "patients": sorted(set(request.patients)) if consent_applies else [],
-            "purpose": purpose if request.kind is not Kind.prescription else None,
-            "categories": [c.value for c in request.categories], "level": request.max_level,
-            "grantee": user_of(request, ask.principal.institution),
-            "product": request.product}  # fmt: skip
+    return {
+        "principal": ask.principal.id,
+        "holder": request.holder,
+        "patients": sorted(set(request.patients)) if consent_applies else [],
+        "purpose": purpose if request.kind is not Kind.prescription else None,
+        "categories": [c.value for c in request.categories],
+        "level": request.max_level,
+        "grantee": user_of(request, ask.principal.institution),
+        "product": request.product,
+    }
 
 
 def _facts(ask: Ask, found: dict[str, Any]) -> Facts:
@@ -67,9 +71,15 @@ def _facts(ask: Ask, found: dict[str, Any]) -> Facts:
     unconsented = [r["patient"] for r in rows if not r["consented"]]
     unseparated = [r["patient"] for r in rows if not r["separately"]]
     total = len(rows)
-    return Facts(institution, _coverage(total - len(unconsented), total),
-                 _coverage(total - len(unseparated), total), unconsented, unseparated,
-                 found["use"], found["operation"])  # fmt: skip
+    return Facts(
+        institution,
+        _coverage(total - len(unconsented), total),
+        _coverage(total - len(unseparated), total),
+        unconsented,
+        unseparated,
+        found["use"],
+        found["operation"],
+    )
 
 
 def _refusal(ask: Ask, row: dict[str, Any]) -> ShieldError | None:
@@ -91,8 +101,9 @@ async def lookup(
     active, rows = await repo.lookup(tx, params, now)
     if remembered is not None:
         remembered.put(params, active, rows)
-    return active, [(_refusal(ask, row), _facts(ask, row))
-                    for ask, row in zip(asks, rows, strict=True)]  # fmt: skip
+    return active, [
+        (_refusal(ask, row), _facts(ask, row)) for ask, row in zip(asks, rows, strict=True)
+    ]
 
 
 def _offending(f: Finding, request: DecisionIn, facts: Facts) -> list[str]:
@@ -122,12 +133,19 @@ def _offending(f: Finding, request: DecisionIn, facts: Facts) -> list[str]:
 
 
 def reasons(findings: list[Finding], request: DecisionIn, facts: Facts) -> list[Reason]:
-    return [Reason(rule=f.rule.id, severity=f.rule.severity, message_zh=f.rule.message_zh,
-                   message_en=f.rule.message_en, article=f.rule.article,
-                   offending=_offending(f, request, facts))
-            # By rule, then value: a rule broken twice lists its values in one order however
-            # the engine ordered them (alone or in a batch).
-            for f in sorted(findings, key=lambda x: (x.rule.id, x.value or ""))]  # fmt: skip
+    return [
+        Reason(
+            rule=f.rule.id,
+            severity=f.rule.severity,
+            message_zh=f.rule.message_zh,
+            message_en=f.rule.message_en,
+            article=f.rule.article,
+            offending=_offending(f, request, facts),
+        )
+        # By rule, then value: a rule broken twice lists its values in one order however
+        # the engine ordered them (alone or in a batch).
+        for f in sorted(findings, key=lambda x: (x.rule.id, x.value or ""))
+    ]
 
 
 def break_glass(request: DecisionIn, findings: list[Finding]) -> bool:
@@ -151,8 +169,9 @@ class _Judged:
     events: list[Event]
 
 
-def _judge(ask: Ask, facts: Facts, findings: list[Finding], rule_set: str, decision_id: str,
-           now: str) -> _Judged:  # fmt: skip
+def _judge(
+    ask: Ask, facts: Facts, findings: list[Finding], rule_set: str, decision_id: str, now: str
+) -> _Judged:
     request, principal = ask.request, ask.principal
     why = reasons(findings, request, facts)
     rules = [r.rule for r in why]
@@ -162,45 +181,79 @@ def _judge(ask: Ask, facts: Facts, findings: list[Finding], rule_set: str, decis
         v = Verdict.permit  # break-glass permits at once; the committee reviews afterwards
     needs_review = override or v is Verdict.review or request.emergency is not None
     review_id = reviews.new_id() if needs_review and v is not Verdict.deny else None
-    events = [Event(
-        "decision.made", principal.id,
-        {"id": decision_id, "kind": request.kind.value, "verdict": v.value, "rules": rules,
-         "override": override, "rule_set": rule_set,
-         "request_digest": payload_digest(request.model_dump(mode="json"))},
-        institution=request.holder,
-    )]  # fmt: skip
+    events = [
+        Event(
+            "decision.made",
+            principal.id,
+            {
+                "id": decision_id,
+                "kind": request.kind.value,
+                "verdict": v.value,
+                "rules": rules,
+                "override": override,
+                "rule_set": rule_set,
+                "request_digest": payload_digest(request.model_dump(mode="json")),
+            },
+            institution=request.holder,
+        )
+    ]
     if request.emergency is not None and v is Verdict.permit:
         # Who, when (the entry's time), why (digest: the text may name the patient; it is kept
         # on the decision node for the committee) and what was seen.
-        events.append(Event(
-            "decision.override", principal.id,
-            {"decision": decision_id, "overridden": rules,
-             "justification_digest": payload_digest({"text": request.emergency.justification}),
-             "patients": sorted(set(request.patients)),
-             "categories": [c.value for c in request.categories],
-             "max_level": request.max_level},
-            institution=request.holder,
-        ))  # fmt: skip
+        events.append(
+            Event(
+                "decision.override",
+                principal.id,
+                {
+                    "decision": decision_id,
+                    "overridden": rules,
+                    "justification_digest": payload_digest(
+                        {"text": request.emergency.justification}
+                    ),
+                    "patients": sorted(set(request.patients)),
+                    "categories": [c.value for c in request.categories],
+                    "max_level": request.max_level,
+                },
+                institution=request.holder,
+            )
+        )
     review_kind = "override" if request.emergency is not None else "review"
     review = None
     if review_id is not None:
-        events.append(reviews.opened_event(review_id, decision_id, review_kind, principal.id,
-                                           request.holder))  # fmt: skip
-        review = reviews.opened_row(review_id, decision_id, review_kind, request.holder,
-                                    principal.id, rules, now)  # fmt: skip
-    row = {"id": decision_id, "kind": request.kind.value, "holder": request.holder,
-           "requester": principal.id, "user": user_of(request, principal.institution),
-           "verdict": v.value, "override": override, "rules": rules, "rule_set": rule_set,
-           "request": request.model_dump_json(),
-           "facts": json.dumps(asdict(facts), ensure_ascii=False),
-           "justification": request.emergency.justification if request.emergency else None,
-           "decided": now}  # fmt: skip
+        events.append(
+            reviews.opened_event(review_id, decision_id, review_kind, principal.id, request.holder)
+        )
+        review = reviews.opened_row(
+            review_id, decision_id, review_kind, request.holder, principal.id, rules, now
+        )
+    row = {
+        "id": decision_id,
+        "kind": request.kind.value,
+        "holder": request.holder,
+        "requester": principal.id,
+        "user": user_of(request, principal.institution),
+        "verdict": v.value,
+        "override": override,
+        "rules": rules,
+        "rule_set": rule_set,
+        "request": request.model_dump_json(),
+        "facts": json.dumps(asdict(facts), ensure_ascii=False),
+        "justification": request.emergency.justification if request.emergency else None,
+        "decided": now,
+    }
     duties = obligations(request, v)
     if review_id is not None and OBLIGATIONS["review"] not in duties:
         duties.append(OBLIGATIONS["review"])
-    answer = {"id": decision_id, "verdict": v, "obligations": duties, "reasons": why,
-              "rule_set": rule_set, "override": override, "review": review_id,
-              "decided": now}  # fmt: skip
+    answer = {
+        "id": decision_id,
+        "verdict": v,
+        "obligations": duties,
+        "reasons": why,
+        "rule_set": rule_set,
+        "override": override,
+        "review": review_id,
+        "decided": now,
+    }
     return _Judged(answer, row, review, events)
 
 
@@ -239,16 +292,24 @@ class _Batch:
         return [next(decided) if refused is None else refused for refused, _ in self.looked_up]
 
 
-def _judge_batch(redlines: RedLines, asks: list[Ask], looked_up: list[LookedUp],
-                 now: str) -> _Batch:  # fmt: skip
-    valid = [(ask, facts, "dec_" + secrets.token_hex(8))
-             for ask, (refused, facts) in zip(asks, looked_up, strict=True)
-             if refused is None]  # fmt: skip
-    findings = redlines.check_many([(ask.request, facts, ID_BASE + decision_id)
-                                    for ask, facts, decision_id in valid])  # fmt: skip
-    return _Batch(looked_up, [_judge(ask, facts, found, redlines.rule_set, decision_id, now)
-                              for (ask, facts, decision_id), found
-                              in zip(valid, findings, strict=True)])  # fmt: skip
+def _judge_batch(
+    redlines: RedLines, asks: list[Ask], looked_up: list[LookedUp], now: str
+) -> _Batch:
+    valid = [
+        (ask, facts, "dec_" + secrets.token_hex(8))
+        for ask, (refused, facts) in zip(asks, looked_up, strict=True)
+        if refused is None
+    ]
+    findings = redlines.check_many(
+        [(ask.request, facts, ID_BASE + decision_id) for ask, facts, decision_id in valid]
+    )
+    return _Batch(
+        looked_up,
+        [
+            _judge(ask, facts, found, redlines.rule_set, decision_id, now)
+            for (ask, facts, decision_id), found in zip(valid, findings, strict=True)
+        ],
+    )
 
 
 async def decide_many(
@@ -268,9 +329,12 @@ async def decide_many(
 
 
 async def _decide_remembered(
-    graph: Graph, ledger: Ledger, rulesets: RuleSetCache, remembered: RememberedFacts,
+    graph: Graph,
+    ledger: Ledger,
+    rulesets: RuleSetCache,
+    remembered: RememberedFacts,
     asks: list[Ask],
-) -> list[Decided] | None:  # fmt: skip
+) -> list[Decided] | None:
     """Decide a batch of repeats in one round trip, on the facts they were last judged on,
     which the recording statement reads again under the head's lock (``repo.UNCHANGED``); or
     None when nothing was written: a request not remembered, or facts, rule set or head not
@@ -296,9 +360,12 @@ async def _decide_remembered(
 
 
 async def decide_now(
-    graph: Graph, ledger: Ledger, rulesets: RuleSetCache, asks: list[Ask],
+    graph: Graph,
+    ledger: Ledger,
+    rulesets: RuleSetCache,
+    asks: list[Ask],
     remembered: RememberedFacts | None = None,
-) -> list[Decided]:  # fmt: skip
+) -> list[Decided]:
     """``decide_many`` for the service's concurrent requests (kgservice/app.py), in two round
     trips rather than four: the lookup is an auto-commit read, and the decisions, review items
     and ledger entries one auto-commit statement (``Ledger.append_now``). No BEGIN or COMMIT
@@ -339,9 +406,12 @@ async def decide_now(
 
 
 async def decide(
-    tx: AsyncManagedTransaction, ledger: Ledger, rulesets: RuleSetCache, principal: Principal,
+    tx: AsyncManagedTransaction,
+    ledger: Ledger,
+    rulesets: RuleSetCache,
+    principal: Principal,
     request: DecisionIn,
-) -> DecisionOut:  # fmt: skip
+) -> DecisionOut:
     """Decide one request in ``tx`` (the service batches concurrent ones: ``decide_many``)."""
     (outcome,) = await decide_many(tx, ledger, rulesets, [Ask(principal, request)])
     if isinstance(outcome, ShieldError):

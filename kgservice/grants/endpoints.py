@@ -19,8 +19,9 @@ router = APIRouter(prefix="/v1/grants", tags=["grants"])
 Granter = Annotated[Principal, Depends(Allow(Role.institution_system, Role.admin))]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED,
-             responses=responses(*AUTH_ERRORS, Unprocessable))  # fmt: skip
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, responses=responses(*AUTH_ERRORS, Unprocessable)
+)
 async def grant(
     spec: GrantIn, principal: Granter, graph: GraphDep, ledger: LedgerDep
 ) -> GrantRecorded:

@@ -21,13 +21,20 @@ async def grant(
 ) -> tuple[Grant, Receipt]:
     check_scope(principal, spec.holder)
     row = await repo.create(
-        tx, id="grt_" + secrets.token_hex(8), right=spec.right.value, holder=spec.holder,
-        grantee=spec.grantee, purposes=[p.value for p in spec.purposes],
-        categories=[c.value for c in spec.categories], max_level=spec.max_level,
-        product=spec.product, valid_from=utc_text(spec.valid_from),
+        tx,
+        id="grt_" + secrets.token_hex(8),
+        right=spec.right.value,
+        holder=spec.holder,
+        grantee=spec.grantee,
+        purposes=[p.value for p in spec.purposes],
+        categories=[c.value for c in spec.categories],
+        max_level=spec.max_level,
+        product=spec.product,
+        valid_from=utc_text(spec.valid_from),
         valid_until=utc_text(spec.valid_until) if spec.valid_until else None,
-        granted_by=principal.id, created=utc_now(),
-    )  # fmt: skip
+        granted_by=principal.id,
+        created=utc_now(),
+    )
     if row is None:
         raise Unprocessable(f"holder '{spec.holder}' is not a registered institution")
     g = Grant.model_validate(row)

@@ -126,9 +126,7 @@ class Graph:
         is a single statement, such as a decision batch (``Ledger.append_now``)."""
         return await self._each(neo4j.WRITE_ACCESS, work, *args, **kwargs)
 
-    async def _each(
-        self, mode: str, work: EachWork[P, T], *args: P.args, **kwargs: P.kwargs
-    ) -> T:  # fmt: skip
+    async def _each(self, mode: str, work: EachWork[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         async def in_session() -> T:
             async with self.driver.session(database=self.database, default_access_mode=mode) as s:
                 return await work(s, *args, **kwargs)

@@ -108,8 +108,10 @@ def index_problem(unready: list[tuple[str, str]], expired: bool) -> str | None:
     on."""
     failed = sorted(name for name, state in unready if state == "FAILED")
     if failed:
-        return (f"index {', '.join(failed)} failed to build: see SHOW INDEXES and the server's "
-                "log, then drop it; the service builds it again at its next request")  # fmt: skip
+        return (
+            f"index {', '.join(failed)} failed to build: see SHOW INDEXES and the server's "
+            "log, then drop it; the service builds it again at its next request"
+        )
     if expired:
         names = ", ".join(sorted(name for name, _ in unready))
         return f"the graph's indexes are still being built ({names}); try again shortly"

@@ -145,10 +145,12 @@ class Ledger:
         # this service before this call, so the time taken now is no earlier than its time.
         built = None if guess is None else self._build(guess, events)
         head = await repo.lock_and_append_at(
-            tx, (guess.size, guess.root) if guess is not None else (0, None),
-            built.rows if built is not None else [], built.head if built is not None else {},
+            tx,
+            (guess.size, guess.root) if guess is not None else (0, None),
+            built.rows if built is not None else [],
+            built.head if built is not None else {},
             writes,
-        )  # fmt: skip
+        )
         if built is None or not head["appended"]:
             # Build on the head as read under the lock, taking the time now that it is held.
             built = self._build(_tree_state(head), events)

@@ -161,11 +161,16 @@ class LocalNeo4j:
         staging = self.jars.parent / f"{self.cfg.version}.partial"
         shutil.rmtree(staging, ignore_errors=True)
         cmd = [
-            mvn, "-q", "-B", "-f", str(work / "pom.xml"),
+            mvn,
+            "-q",
+            "-B",
+            "-f",
+            str(work / "pom.xml"),
             f"-Dneo4j.version={self.cfg.version}",
             "org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies",
-            "-DincludeScope=runtime", f"-DoutputDirectory={staging}",
-        ]  # fmt: skip
+            "-DincludeScope=runtime",
+            f"-DoutputDirectory={staging}",
+        ]
         out = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603
         if out.returncode != 0 or not (staging / self.server_jar.name).exists():
             tail = (out.stdout + out.stderr).strip().splitlines()[-20:]
@@ -210,8 +215,12 @@ class LocalNeo4j:
         env = {**os.environ, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.conf_dir)}
         return subprocess.run(  # noqa: S603 - arguments are ours, not user input
             [java, "-cp", f"{self.lib}/*", main, *args],
-            capture_output=True, text=True, env=env, check=False, timeout=300,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            timeout=300,
+        )
 
     def status(self) -> Status:
         if not self.server_jar.exists():

@@ -49,8 +49,9 @@ PARENT_POLL_S = 1.0
 def _start() -> None:
     """In the worker: load the shapes and mappings once, as the service would."""
     global _pipeline
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True,
-                     name="exit-with-parent").start()  # fmt: skip
+    threading.Thread(
+        target=_exit_with_parent, args=(os.getppid(),), daemon=True, name="exit-with-parent"
+    ).start()
     _pipeline = Pipeline(Grader.from_directory(), load_mappings())
     fhirtwin.bundle_twin()  # built once (~0.3 s), here rather than in the first FHIR request
     heap.settle(heap.CHECKING_YOUNG)
@@ -65,13 +66,15 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(0)
 
 
-def _prepare(data: bytes, fmt: str, source: str, institution: str, protector: Protector,
-             received: str) -> Prepared:  # fmt: skip
+def _prepare(
+    data: bytes, fmt: str, source: str, institution: str, protector: Protector, received: str
+) -> Prepared:
     if _pipeline is None:
         raise RuntimeError("the worker was not started with its pipeline")
     with heap.paused():
-        return prepare(protector, _pipeline.check(data, fmt, source, institution), institution,
-                       received)  # fmt: skip
+        return prepare(
+            protector, _pipeline.check(data, fmt, source, institution), institution, received
+        )
 
 
 def _pid() -> int:
@@ -102,8 +105,15 @@ class Checker:
     async def worker_pid(self) -> int:
         return await asyncio.get_running_loop().run_in_executor(self._executor(), _pid)
 
-    async def prepare(self, data: bytes, fmt: str, source: str, institution: str,
-                      protector: Protector, received: str) -> Prepared:  # fmt: skip
+    async def prepare(
+        self,
+        data: bytes,
+        fmt: str,
+        source: str,
+        institution: str,
+        protector: Protector,
+        received: str,
+    ) -> Prepared:
         """Check ``data`` and, if it breaks no rule, protect it for storage; ``received`` is
         the time the service received it. The keys travel with each call (a pipe to our own
         child process), so one worker serves services with different settings, as in the
@@ -111,8 +121,9 @@ class Checker:
         pool = self._executor()
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(pool, _prepare, data, fmt, source, institution,
-                                              protector, received)  # fmt: skip
+            return await loop.run_in_executor(
+                pool, _prepare, data, fmt, source, institution, protector, received
+            )
         except BrokenProcessPool:
             log.error("the ingest worker process died; starting a new one")
             with self._lock:

@@ -43,8 +43,11 @@ def measure(checked: Checked) -> Contribution:
     kinds_by_record: dict[str, set[str]] = {}
     for f in checked.fields:
         kinds_by_record.setdefault(f.ref.record_id, set()).add(f.ref.datum.kind)
-    patients = [rid for (rid, _), s in zip(checked.records, checked.extracted.subjects, strict=True)
-                if s.kind is SubjectKind.patient]  # fmt: skip
+    patients = [
+        rid
+        for (rid, _), s in zip(checked.records, checked.extracted.subjects, strict=True)
+        if s.kind is SubjectKind.patient
+    ]
     shares = [
         sum(1 for group in ESSENTIALS if group & kinds_by_record.get(rid, set())) / len(ESSENTIALS)
         for rid in patients

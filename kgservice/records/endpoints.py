@@ -72,8 +72,9 @@ async def submit(
     except IngestError as e:
         raise UnsupportedMedia(str(e)) from None
     try:
-        prepared = await runtime.checker.prepare(data, fmt, name, institution, runtime.protector,
-                                                 utc_now())  # fmt: skip
+        prepared = await runtime.checker.prepare(
+            data, fmt, name, institution, runtime.protector, utc_now()
+        )
     except IngestError as e:
         raise Unreadable(str(e)) from None
     limit = runtime.settings.api.max_records_per_submission

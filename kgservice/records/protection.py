@@ -84,8 +84,12 @@ def _cipher(master_key: bytes, institution: str) -> AESGCM:
 
 def _derive(master_key: bytes, institution: str) -> bytes:
     """The institution's AES key: HKDF-SHA256 of the master key, named by the institution."""
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                info=f"health-shield/institution-key/v1:{institution}".encode())  # fmt: skip
+    hkdf = HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=None,
+        info=f"health-shield/institution-key/v1:{institution}".encode(),
+    )
     return hkdf.derive(master_key)
 
 
@@ -105,5 +109,6 @@ def load_protector(settings: Settings) -> Protector:
         keys = {"pseudonym_key": secrets.token_hex(32), "encryption_key": secrets.token_hex(32)}
         path.write_text(json.dumps(keys), encoding="utf-8")
     keys = json.loads(path.read_text("utf-8"))
-    return Protector(_key(keys["pseudonym_key"], "pseudonym_key"),
-                     _key(keys["encryption_key"], "encryption_key"))  # fmt: skip
+    return Protector(
+        _key(keys["pseudonym_key"], "pseudonym_key"), _key(keys["encryption_key"], "encryption_key")
+    )

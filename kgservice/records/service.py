@@ -100,20 +100,33 @@ async def submit(
     received = prepared.received
     contribution = prepared.contribution.as_json()
     await repo.create_source(
-        tx, key=key, sha256=prepared.digest, institution=institution, reader=prepared.reader,
-        method=prepared.method, format=fmt, name=name, size=size, received=received,
+        tx,
+        key=key,
+        sha256=prepared.digest,
+        institution=institution,
+        reader=prepared.reader,
+        method=prepared.method,
+        format=fmt,
+        name=name,
+        size=size,
+        received=received,
         principal=principal.id,
-    )  # fmt: skip
+    )
     await repo.create_records(tx, key, institution, prepared.records)
-    await repo.create_contribution(tx, key=key, institution=institution, time=received,
-                                   **contribution)  # fmt: skip
+    await repo.create_contribution(
+        tx, key=key, institution=institution, time=received, **contribution
+    )
     event = Event(
         "records.ingested",
         principal.id,
-        {"source_sha256": prepared.digest, "reader": prepared.reader,
-         "record_ids": [r["id"] for r in prepared.records], "contribution": contribution},
+        {
+            "source_sha256": prepared.digest,
+            "reader": prepared.reader,
+            "record_ids": [r["id"] for r in prepared.records],
+            "contribution": contribution,
+        },
         institution=institution,
-    )  # fmt: skip
+    )
     (ledger_receipt,) = await ledger.append(tx, [event])
     skeleton = SubmissionReceipt(
         sha256=prepared.digest,
@@ -150,12 +163,31 @@ async def read_record(
             value = protector.decrypt(institution, f["id"], f["value_enc"])
             if f.get("code_enc"):
                 code = protector.decrypt(institution, f["id"] + ":code", f["code_enc"])
-        fields.append(FieldOut(
-            id=f["id"], kind=f["kind"], category=f["category"], level=f["level"], tier=f["tier"],
-            rule=f["rule"], location=f["location"], confidence=f["confidence"],
-            unit=f.get("unit"), code=code, time=f.get("time"), flagged=f["flagged"],
-            value=value, protected=protected, pseudonym=f.get("pseudonym"),
-        ))  # fmt: skip
-    return RecordOut(id=record["id"], kind=record["kind"], institution=institution,
-                     received=record["received"], patient=found["patient"],
-                     source=dict(found["source"]), fields=fields)  # fmt: skip
+        fields.append(
+            FieldOut(
+                id=f["id"],
+                kind=f["kind"],
+                category=f["category"],
+                level=f["level"],
+                tier=f["tier"],
+                rule=f["rule"],
+                location=f["location"],
+                confidence=f["confidence"],
+                unit=f.get("unit"),
+                code=code,
+                time=f.get("time"),
+                flagged=f["flagged"],
+                value=value,
+                protected=protected,
+                pseudonym=f.get("pseudonym"),
+            )
+        )
+    return RecordOut(
+        id=record["id"],
+        kind=record["kind"],
+        institution=institution,
+        received=record["received"],
+        patient=found["patient"],
+        source=dict(found["source"]),
+        fields=fields,
+    )

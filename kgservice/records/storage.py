@@ -30,9 +30,16 @@ from kgservice.records.protection import Protector
 from kgservice.records.schemas import FieldTag, Finding
 
 IDENTIFIER_KINDS = frozenset(
-    {"PersonName", "ResidentId", "PhoneNumber", "Address", "MedicalRecordNumber", "DeviceUserId",
-     "InsuranceNumber"}
-)  # fmt: skip
+    {
+        "PersonName",
+        "ResidentId",
+        "PhoneNumber",
+        "Address",
+        "MedicalRecordNumber",
+        "DeviceUserId",
+        "InsuranceNumber",
+    }
+)
 # Identifiers that name a person across the alliance, strongest first. A medical record number
 # is only unique inside its institution, so it is scoped by it.
 LINKING_KINDS = ("ResidentId", "PhoneNumber", "DeviceUserId", "MedicalRecordNumber")
@@ -58,8 +65,15 @@ class Prepared:
 
 def finding_out(location: str, f: EngineFinding) -> Finding:
     r = f.rule
-    return Finding(location=location, rule=r.id, severity=r.severity, message_zh=r.message_zh,
-                   message_en=r.message_en, article=r.article, detail=f.detail)  # fmt: skip
+    return Finding(
+        location=location,
+        rule=r.id,
+        severity=r.severity,
+        message_zh=r.message_zh,
+        message_en=r.message_en,
+        article=r.article,
+        detail=f.detail,
+    )
 
 
 def prepare(p: Protector, checked: Checked, institution: str, received: str) -> Prepared:
@@ -68,14 +82,39 @@ def prepare(p: Protector, checked: Checked, institution: str, received: str) -> 
     violations = [finding_out(loc, f) for loc, f in checked.violations]
     extracted = checked.extracted
     if violations:
-        return Prepared(checked.digest, institution, extracted.reader, extracted.method,
-                        received, len(checked.records), violations, [], [], None, "[]")  # fmt: skip
-    warnings = [finding_out(f.ref.datum.location, x) for f in checked.fields
-                for x in f.findings if x.rule.severity != "Violation"]  # fmt: skip
+        return Prepared(
+            checked.digest,
+            institution,
+            extracted.reader,
+            extracted.method,
+            received,
+            len(checked.records),
+            violations,
+            [],
+            [],
+            None,
+            "[]",
+        )
+    warnings = [
+        finding_out(f.ref.datum.location, x)
+        for f in checked.fields
+        for x in f.findings
+        if x.rule.severity != "Violation"
+    ]
     stored = rows(p, checked, institution, received)
-    return Prepared(checked.digest, institution, extracted.reader, extracted.method, received,
-                    len(checked.records), [], stored, warnings, measure(checked),
-                    receipt_records(stored))  # fmt: skip
+    return Prepared(
+        checked.digest,
+        institution,
+        extracted.reader,
+        extracted.method,
+        received,
+        len(checked.records),
+        [],
+        stored,
+        warnings,
+        measure(checked),
+        receipt_records(stored),
+    )
 
 
 # What the receipt says about each field.
@@ -159,11 +198,22 @@ def rows(p: Protector, checked: Checked, institution: str, received: str) -> lis
     for f in checked.fields:
         fields.setdefault(f.ref.record_id, []).append(field_row(p, institution, f))
     records = []
-    for (rid, _), (i, subject) in zip(checked.records, enumerate(checked.extracted.subjects),
-                                      strict=True):  # fmt: skip
-        patient = (patient_pseudonym(p, subject, institution, checked.digest, i)
-                   if subject.kind is SubjectKind.patient else None)  # fmt: skip
-        records.append({"id": rid, "kind": subject.kind.value, "institution": institution,
-                        "received": received, "patient": patient,
-                        "fields": fields.get(rid, [])})  # fmt: skip
+    for (rid, _), (i, subject) in zip(
+        checked.records, enumerate(checked.extracted.subjects), strict=True
+    ):
+        patient = (
+            patient_pseudonym(p, subject, institution, checked.digest, i)
+            if subject.kind is SubjectKind.patient
+            else None
+        )
+        records.append(
+            {
+                "id": rid,
+                "kind": subject.kind.value,
+                "institution": institution,
+                "received": received,
+                "patient": patient,
+                "fields": fields.get(rid, []),
+            }
+        )
     return records

@@ -25,17 +25,33 @@ def new_id() -> str:
 
 
 def opened_event(review_id: str, decision_id: str, kind: str, actor: str, holder: str) -> Event:
-    return Event("review.opened", actor, {"id": review_id, "decision": decision_id, "kind": kind},
-                 institution=holder)  # fmt: skip
+    return Event(
+        "review.opened",
+        actor,
+        {"id": review_id, "decision": decision_id, "kind": kind},
+        institution=holder,
+    )
 
 
 def opened_row(
-    review_id: str, decision_id: str, kind: str, holder: str, requester: str, rules: list[str],
+    review_id: str,
+    decision_id: str,
+    kind: str,
+    holder: str,
+    requester: str,
+    rules: list[str],
     created: str,
-) -> dict[str, object]:  # fmt: skip
+) -> dict[str, object]:
     """An open review item as ``opening`` stores it."""
-    return {"id": review_id, "decision": decision_id, "kind": kind, "holder": holder,
-            "requester": requester, "rules": rules, "created": created}  # fmt: skip
+    return {
+        "id": review_id,
+        "decision": decision_id,
+        "kind": kind,
+        "holder": holder,
+        "requester": requester,
+        "rules": rules,
+        "created": created,
+    }
 
 
 def opening(rows: list[dict[str, object]]) -> Write:
@@ -65,15 +81,19 @@ async def claim(
     if row is None:
         raise Conflict(f"review '{review_id}' is {current.status.value}, not open")
     review = Review.model_validate(row)
-    (receipt,) = await ledger.append(tx, [Event("review.claimed", principal.id, {"id": review_id},
-                                                institution=review.holder)])  # fmt: skip
+    (receipt,) = await ledger.append(
+        tx, [Event("review.claimed", principal.id, {"id": review_id}, institution=review.holder)]
+    )
     return review, receipt
 
 
 async def decide(
-    tx: AsyncManagedTransaction, ledger: Ledger, principal: Principal, review_id: str,
+    tx: AsyncManagedTransaction,
+    ledger: Ledger,
+    principal: Principal,
+    review_id: str,
     spec: DecideIn,
-) -> tuple[Review, Receipt]:  # fmt: skip
+) -> tuple[Review, Receipt]:
     current = await _existing(tx, principal, review_id)
     if current.status.value != "claimed" or current.claimed_by != principal.id:
         raise Conflict(f"review '{review_id}' must be claimed by you before you decide it")
@@ -82,15 +102,23 @@ async def decide(
     if spec.outcome is Outcome.exemption and spec.exemption_until is not None:
         grant_id = await _exemption(tx, principal, current, now, utc_text(spec.exemption_until))
     row = await repo.decide(
-        tx, id=review_id, by=principal.id, time=now, outcome=spec.outcome.value,
-        reason=spec.reason, grant=grant_id,
-    )  # fmt: skip
+        tx,
+        id=review_id,
+        by=principal.id,
+        time=now,
+        outcome=spec.outcome.value,
+        reason=spec.reason,
+        grant=grant_id,
+    )
     if row is None:
         raise Conflict(f"review '{review_id}' changed while you decided it")
     review = Review.model_validate(row)
-    event = Event("review.decided", principal.id,
-                  {"id": review_id, "outcome": spec.outcome.value, "reason": spec.reason,
-                   "grant": grant_id}, institution=review.holder)  # fmt: skip
+    event = Event(
+        "review.decided",
+        principal.id,
+        {"id": review_id, "outcome": spec.outcome.value, "reason": spec.reason, "grant": grant_id},
+        institution=review.holder,
+    )
     (receipt,) = await ledger.append(tx, [event])
     return review, receipt
 
@@ -105,9 +133,19 @@ async def _exemption(
     if request.purpose is None or until <= now:
         raise Unprocessable("an exemption needs a request with a purpose and an end in the future")
     grant_id = "grt_" + secrets.token_hex(8)
-    await grants.create(tx, id=grant_id, right="use", holder=request.holder, grantee=user,
-                        purposes=[request.purpose.value],
-                        categories=[c.value for c in request.categories],
-                        max_level=request.max_level, product=None, valid_from=now,
-                        valid_until=until, granted_by=principal.id, created=now)  # fmt: skip
+    await grants.create(
+        tx,
+        id=grant_id,
+        right="use",
+        holder=request.holder,
+        grantee=user,
+        purposes=[request.purpose.value],
+        categories=[c.value for c in request.categories],
+        max_level=request.max_level,
+        product=None,
+        valid_from=now,
+        valid_until=until,
+        granted_by=principal.id,
+        created=now,
+    )
     return grant_id

@@ -20,9 +20,10 @@ router = APIRouter(prefix="/v1/rulesets", tags=["rulesets"])
 
 
 @router.post(
-    "", status_code=status.HTTP_201_CREATED,
+    "",
+    status_code=status.HTTP_201_CREATED,
     responses=responses(*AUTH_ERRORS, BadRequest, Unprocessable, Conflict),
-)  # fmt: skip
+)
 async def upload(
     request: Request,
     principal: Annotated[Principal, Depends(Allow(Role.steward))],
@@ -39,8 +40,9 @@ async def upload(
     ruleset, replayed, changes, receipt = await graph.write(
         service.upload, ledger, runtime.rulesets, principal, candidate
     )
-    return Uploaded(ruleset=ruleset, replayed=replayed, changes=changes,
-                    receipt=ReceiptOut.of(receipt))  # fmt: skip
+    return Uploaded(
+        ruleset=ruleset, replayed=replayed, changes=changes, receipt=ReceiptOut.of(receipt)
+    )
 
 
 @router.post("/{ruleset_hash}/approve", responses=responses(*AUTH_ERRORS, NotFound, Conflict))

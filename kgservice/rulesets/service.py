@@ -86,8 +86,9 @@ def _holds(check: Callable[[RedLines], bool], redlines: RedLines, otherwise: str
     try:
         return check(redlines)
     except Exception:
-        log.warning("rule set %s: %s, the check failed", redlines.rule_set, otherwise,
-                    exc_info=True)  # fmt: skip
+        log.warning(
+            "rule set %s: %s, the check failed", redlines.rule_set, otherwise, exc_info=True
+        )
         return False
 
 
@@ -110,9 +111,10 @@ def check_text(text: str) -> RedLines:
         raise Unprocessable(f"not valid SHACL (SHACL-for-SHACL): {report}") from None
     targets = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
     anonymous = sorted(
-        str(shape) for shape in g.subjects(RDF.type, SH.NodeShape)
+        str(shape)
+        for shape in g.subjects(RDF.type, SH.NodeShape)
         if any(g.value(shape, t) is not None for t in targets) and g.value(shape, HS.ruleId) is None
-    )  # fmt: skip
+    )
     if anonymous:
         raise Unprocessable("every targeted shape needs hs:ruleId: " + ", ".join(anonymous))
     return RedLines(rules=text)
@@ -127,16 +129,25 @@ def replay(current: RedLines, candidate: RedLines, past: list[dict[str, Any]]) -
         then = candidate.check(request, facts, _IRI)
         before, after = sorted({f.rule.id for f in now}), sorted({f.rule.id for f in then})
         if before != after or verdict(now) != verdict(then):
-            changes.append(Change(decision=row["id"], verdict_now=verdict(now).value,
-                                  verdict_candidate=verdict(then).value, rules_now=before,
-                                  rules_candidate=after))  # fmt: skip
+            changes.append(
+                Change(
+                    decision=row["id"],
+                    verdict_now=verdict(now).value,
+                    verdict_candidate=verdict(then).value,
+                    rules_now=before,
+                    rules_candidate=after,
+                )
+            )
     return changes
 
 
 async def upload(
-    tx: AsyncManagedTransaction, ledger: Ledger, cache: RuleSetCache, principal: Principal,
+    tx: AsyncManagedTransaction,
+    ledger: Ledger,
+    cache: RuleSetCache,
+    principal: Principal,
     candidate: RedLines,
-) -> tuple[RuleSet, int, list[Change], Receipt]:  # fmt: skip
+) -> tuple[RuleSet, int, list[Change], Receipt]:
     if await repo.get(tx, candidate.rule_set) is not None:
         raise Conflict(f"rule set {candidate.rule_set} was uploaded before")
     past = await repo.past_decisions(tx, REPLAY_LIMIT)

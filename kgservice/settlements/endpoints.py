@@ -44,10 +44,14 @@ async def shapley(game: GameIn, _: Anyone) -> ShapleyOut:
     return service.shapley(game)
 
 
-@router.post("/v1/settlements", status_code=status.HTTP_201_CREATED,
-             responses=responses(*AUTH_ERRORS, Unprocessable))  # fmt: skip
-async def settle(spec: SettlementIn, principal: Operator, graph: GraphDep,
-                 ledger: LedgerDep) -> SettlementOut:  # fmt: skip
+@router.post(
+    "/v1/settlements",
+    status_code=status.HTTP_201_CREATED,
+    responses=responses(*AUTH_ERRORS, Unprocessable),
+)
+async def settle(
+    spec: SettlementIn, principal: Operator, graph: GraphDep, ledger: LedgerDep
+) -> SettlementOut:
     """Divide a pool of points by the institutions' Shapley values (ledgered, with how the
     coalition utilities were obtained)."""
     return await graph.write(service.settle, ledger, principal, spec)
@@ -71,18 +75,26 @@ async def catalogue(_: Anyone, graph: GraphDep) -> list[CatalogueItem]:
     return await graph.read(service.catalogue)
 
 
-@router.post("/v1/catalogue", status_code=status.HTTP_201_CREATED,
-             responses=responses(*AUTH_ERRORS, Conflict, Unprocessable))  # fmt: skip
-async def add_item(spec: CatalogueItemIn, principal: Operator, graph: GraphDep,
-                   ledger: LedgerDep) -> CatalogueItem:  # fmt: skip
+@router.post(
+    "/v1/catalogue",
+    status_code=status.HTTP_201_CREATED,
+    responses=responses(*AUTH_ERRORS, Conflict, Unprocessable),
+)
+async def add_item(
+    spec: CatalogueItemIn, principal: Operator, graph: GraphDep, ledger: LedgerDep
+) -> CatalogueItem:
     """Add an item to the catalogue (ledgered)."""
     return await graph.write(service.add_item, ledger, principal, spec)
 
 
-@router.post("/v1/redemptions", status_code=status.HTTP_201_CREATED,
-             responses=responses(*AUTH_ERRORS, NotFound, Conflict, Unprocessable))  # fmt: skip
-async def redeem(spec: RedemptionIn, principal: Redeemer, graph: GraphDep,
-                 ledger: LedgerDep) -> RedemptionOut:  # fmt: skip
+@router.post(
+    "/v1/redemptions",
+    status_code=status.HTTP_201_CREATED,
+    responses=responses(*AUTH_ERRORS, NotFound, Conflict, Unprocessable),
+)
+async def redeem(
+    spec: RedemptionIn, principal: Redeemer, graph: GraphDep, ledger: LedgerDep
+) -> RedemptionOut:
     """Spend the caller's institution's points on a catalogue item; 409 if the balance is short."""
     return await graph.write(service.redeem, ledger, principal, spec)
 
@@ -95,8 +107,10 @@ async def balance(institution: str, principal: Anyone, graph: GraphDep) -> Balan
 
 @router.get("/v1/points/{institution}/history", responses=responses(*AUTH_ERRORS))
 async def history(
-    institution: str, principal: Anyone, graph: GraphDep,
+    institution: str,
+    principal: Anyone,
+    graph: GraphDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[HistoryEntry]:  # fmt: skip
+) -> list[HistoryEntry]:
     """An institution's points movements, newest first."""
     return await graph.read(service.history, principal, institution, limit)

@@ -75,8 +75,14 @@ SET c.awarded = $txn, c.points = a.points
 """
 
 
-async def post(tx: AsyncManagedTransaction, txn: str, kind: str, ref: str | None, time: str,
-               entries: list[dict[str, Any]]) -> None:  # fmt: skip
+async def post(
+    tx: AsyncManagedTransaction,
+    txn: str,
+    kind: str,
+    ref: str | None,
+    time: str,
+    entries: list[dict[str, Any]],
+) -> None:
     if sum(int(e["amount"]) for e in entries) != 0:
         raise ValueError("a points transaction must balance")  # a bug, never user input
     await tx.run(POST_ENTRIES, txn=txn, kind=kind, ref=ref, time=time, entries=entries)
@@ -111,8 +117,9 @@ async def get_settlement(tx: Runner, settlement_id: str) -> dict[str, Any] | Non
     return None if record is None else dict(record["settlement"])
 
 
-async def create_item(tx: AsyncManagedTransaction, item: dict[str, Any],
-                      created: str) -> tuple[bool, dict[str, Any]]:  # fmt: skip
+async def create_item(
+    tx: AsyncManagedTransaction, item: dict[str, Any], created: str
+) -> tuple[bool, dict[str, Any]]:
     record = await (await tx.run(CREATE_ITEM, id=item["id"], item=item, created=created)).single()
     if record is None:
         raise LookupError("catalogue write returned nothing")
@@ -136,6 +143,5 @@ async def unawarded(tx: AsyncManagedTransaction) -> list[dict[str, Any]]:
     return [dict(r) async for r in await tx.run(UNAWARDED)]
 
 
-async def mark_awarded(tx: AsyncManagedTransaction, txn: str,
-                       awards: list[dict[str, Any]]) -> None:  # fmt: skip
+async def mark_awarded(tx: AsyncManagedTransaction, txn: str, awards: list[dict[str, Any]]) -> None:
     await tx.run(MARK_AWARDED, txn=txn, awards=awards)

@@ -21,17 +21,33 @@ Operator = Annotated[Principal, Depends(Allow(Role.operator, Role.admin))]
 Watcher = Annotated[Principal, Depends(Allow(Role.operator, Role.admin, Role.auditor))]
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED,
-             responses=responses(*AUTH_ERRORS, Unprocessable))  # fmt: skip
-async def start(spec: TrainingJobIn, principal: Operator, runtime: RuntimeDep, graph: GraphDep,
-                ledger: LedgerDep) -> TrainingJobOut:  # fmt: skip
+@router.post(
+    "", status_code=status.HTTP_202_ACCEPTED, responses=responses(*AUTH_ERRORS, Unprocessable)
+)
+async def start(
+    spec: TrainingJobIn,
+    principal: Operator,
+    runtime: RuntimeDep,
+    graph: GraphDep,
+    ledger: LedgerDep,
+) -> TrainingJobOut:
     """Start a federated training job: a `training` decision per institution first (422 with
     the reasons if any is not permitted), then Flower runs in the background; poll the job."""
-    job = await service.start(graph, ledger, runtime.rulesets, runtime.settings.training,
-                              principal, spec)  # fmt: skip
-    task = asyncio.create_task(service.run(graph, ledger, runtime.settings.training,
-                                           principal.id, job.id, spec.held_out,
-                                           runtime.stopping, runtime.protector))  # fmt: skip
+    job = await service.start(
+        graph, ledger, runtime.rulesets, runtime.settings.training, principal, spec
+    )
+    task = asyncio.create_task(
+        service.run(
+            graph,
+            ledger,
+            runtime.settings.training,
+            principal.id,
+            job.id,
+            spec.held_out,
+            runtime.stopping,
+            runtime.protector,
+        )
+    )
     runtime.background.add(task)  # kept referenced until done
     task.add_done_callback(runtime.background.discard)
     return job
@@ -43,9 +59,13 @@ async def get(job_id: str, _: Watcher, graph: GraphDep) -> TrainingJobOut:
     return await graph.read(service.get, job_id)
 
 
-@router.post("/{job_id}/settlement", status_code=status.HTTP_201_CREATED,
-             responses=responses(*AUTH_ERRORS, NotFound, Unprocessable))  # fmt: skip
-async def settle(job_id: str, spec: TrainingSettlementIn, principal: Operator, graph: GraphDep,
-                 ledger: LedgerDep) -> SettlementOut:  # fmt: skip
+@router.post(
+    "/{job_id}/settlement",
+    status_code=status.HTTP_201_CREATED,
+    responses=responses(*AUTH_ERRORS, NotFound, Unprocessable),
+)
+async def settle(
+    job_id: str, spec: TrainingSettlementIn, principal: Operator, graph: GraphDep, ledger: LedgerDep
+) -> SettlementOut:
     """Pay the participants by their Shapley values over the job's coalition utilities."""
     return await graph.write(service.settle, ledger, principal, job_id, spec.pool)

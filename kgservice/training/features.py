@@ -35,11 +35,20 @@ FEATURES = (  # kind, centre, scale
     ("HbA1c", 7.5, 1.5),
 )
 TASK_FEATURES = {
-    "poor_glycaemic_control": ["FastingGlucose", "SystolicPressure", "DiastolicPressure",
-                               "BodyWeight"],
-    "complication_risk": ["HbA1c", "FastingGlucose", "SystolicPressure", "DiastolicPressure",
-                          "BodyWeight"],
-}  # fmt: skip
+    "poor_glycaemic_control": [
+        "FastingGlucose",
+        "SystolicPressure",
+        "DiastolicPressure",
+        "BodyWeight",
+    ],
+    "complication_risk": [
+        "HbA1c",
+        "FastingGlucose",
+        "SystolicPressure",
+        "DiastolicPressure",
+        "BodyWeight",
+    ],
+}
 POOR_CONTROL = 7.0
 COMPLICATION = re.compile(r"^(E1[0-4]\.[2-6]|L13\.8)")
 QUERY = """
@@ -76,8 +85,9 @@ def _label(task: str, values: dict[str, float], complicated: bool) -> float | No
     return None if hba1c is None else (1.0 if hba1c >= POOR_CONTROL else 0.0)
 
 
-def rows_to_dataset(rows: list[dict[str, Any]], names: list[str] | None = None,
-                    task: str = "poor_glycaemic_control") -> Dataset:  # fmt: skip
+def rows_to_dataset(
+    rows: list[dict[str, Any]], names: list[str] | None = None, task: str = "poor_glycaemic_control"
+) -> Dataset:
     """``rows`` carry plaintext condition codes (``code``), already decrypted where needed."""
     chosen = columns(names) if names else columns(TASK_FEATURES[task])
     latest: dict[str, dict[str, float]] = {}
@@ -100,13 +110,18 @@ def rows_to_dataset(rows: list[dict[str, Any]], names: list[str] | None = None,
             continue
         xs.append([(values.get(kind, centre) - centre) / scale for kind, centre, scale in chosen])
         ys.append(label)
-    return Dataset(np.asarray(xs, dtype=np.float64).reshape(-1, len(chosen)),
-                   np.asarray(ys, dtype=np.float64))  # fmt: skip
+    return Dataset(
+        np.asarray(xs, dtype=np.float64).reshape(-1, len(chosen)), np.asarray(ys, dtype=np.float64)
+    )
 
 
-async def dataset(tx: Runner, institution: str, names: list[str] | None = None,
-                  task: str = "poor_glycaemic_control",
-                  protector: Protector | None = None) -> Dataset:  # fmt: skip
+async def dataset(
+    tx: Runner,
+    institution: str,
+    names: list[str] | None = None,
+    task: str = "poor_glycaemic_control",
+    protector: Protector | None = None,
+) -> Dataset:
     chosen = columns(names) if names else columns(TASK_FEATURES[task])
     kinds = [k for k, _, _ in chosen] + ["HbA1c", "Condition"]
     result = await tx.run(QUERY, institution=institution, kinds=kinds)

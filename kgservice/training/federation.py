@@ -160,13 +160,19 @@ def run(spec: Spec) -> dict[str, Any]:
     port = free_port()
     (home / "config.toml").write_text(
         f'[superlink]\ndefault = "local"\n\n[superlink.local]\naddress = "127.0.0.1:{port}"\n'
-        "insecure = true\n", encoding="utf-8",
-    )  # fmt: skip
+        "insecure = true\n",
+        encoding="utf-8",
+    )
     # The SuperLink starts its SuperExec by name: with the service run as .venv/bin/shield and
     # that directory not on PATH, the SuperLink exited at start (FileNotFoundError).
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    env = {**os.environ, "PATH": path, "FLWR_HOME": str(home), "FLWR_TELEMETRY_ENABLED": "0",
-           "FLWR_DISABLE_UPDATE_CHECK": "1"}  # fmt: skip
+    env = {
+        **os.environ,
+        "PATH": path,
+        "FLWR_HOME": str(home),
+        "FLWR_TELEMETRY_ENABLED": "0",
+        "FLWR_DISABLE_UPDATE_CHECK": "1",
+    }
     out = spec.directory / "result.json"
     out.unlink(missing_ok=True)
     processes: list[subprocess.Popen[bytes]] = []
@@ -174,30 +180,69 @@ def run(spec: Spec) -> dict[str, Any]:
     def start(name: str, args: list[str]) -> tuple[subprocess.Popen[bytes], Path]:
         log = spec.directory / f"{name}.log"
         with log.open("wb") as sink:
-            p = subprocess.Popen(args, env=env, stdout=sink, stderr=subprocess.STDOUT,  # noqa: S603
-                                 start_new_session=True, cwd=spec.directory)  # fmt: skip
+            p = subprocess.Popen(  # noqa: S603 - Flower's own executables, arguments built here
+                args,
+                env=env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=spec.directory,
+            )
         processes.append(p)
         return p, log
 
     try:
-        link, link_log = start("superlink", [
-            _tool("flower-superlink"), "--insecure", "--disable-runtime-dependency-installation",
-            "--port", str(port), "--database", str(spec.directory / "superlink.db")])  # fmt: skip
+        link, link_log = start(
+            "superlink",
+            [
+                _tool("flower-superlink"),
+                "--insecure",
+                "--disable-runtime-dependency-installation",
+                "--port",
+                str(port),
+                "--database",
+                str(spec.directory / "superlink.db"),
+            ],
+        )
         _wait_port(port, link, link_log, 60.0)
         for institution in spec.players:
             config = f'institution="{institution}" data-path="{spec.data[institution]}"'
-            start(f"supernode-{institution}", [
-                _tool("flower-supernode"), "--insecure", "--superlink", f"127.0.0.1:{port}",
-                "--port", str(free_port()), "--node-config", config])  # fmt: skip
-        run_config = (f'rounds={spec.rounds} epochs={spec.epochs} lr={spec.lr} '
-                      f'players="{",".join(spec.players)}" nodes={len(spec.players)} '
-                      f'mode="{spec.mode}" metric="{spec.metric}" validation="{spec.validation}" '
-                      f'out="{out}"')  # fmt: skip
+            start(
+                f"supernode-{institution}",
+                [
+                    _tool("flower-supernode"),
+                    "--insecure",
+                    "--superlink",
+                    f"127.0.0.1:{port}",
+                    "--port",
+                    str(free_port()),
+                    "--node-config",
+                    config,
+                ],
+            )
+        run_config = (
+            f"rounds={spec.rounds} epochs={spec.epochs} lr={spec.lr} "
+            f'players="{",".join(spec.players)}" nodes={len(spec.players)} '
+            f'mode="{spec.mode}" metric="{spec.metric}" validation="{spec.validation}" '
+            f'out="{out}"'
+        )
         started = subprocess.run(  # noqa: S603 - our own app, arguments built above
-            [_tool("flwr"), "run", str(APP_DIR), "local", "--run-config", run_config,
-             "--format", "json"],
-            env=env, capture_output=True, timeout=120, check=False, cwd=spec.directory,
-        )  # fmt: skip
+            [
+                _tool("flwr"),
+                "run",
+                str(APP_DIR),
+                "local",
+                "--run-config",
+                run_config,
+                "--format",
+                "json",
+            ],
+            env=env,
+            capture_output=True,
+            timeout=120,
+            check=False,
+            cwd=spec.directory,
+        )
         if started.returncode != 0:
             (spec.directory / "flwr-run.log").write_bytes(started.stdout + started.stderr)
             raise FederationError(f"`flwr run` failed; see {spec.directory / 'flwr-run.log'}")

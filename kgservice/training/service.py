@@ -64,10 +64,15 @@ class TrainingRefused(ShieldError):
 
 
 def _request(spec: TrainingJobIn, holder: str) -> DecisionIn:
-    return DecisionIn(kind=Kind.training, purpose=Purpose.model_training,
-                      legal_basis=spec.legal_basis, holder=holder,
-                      categories=[Category.health_status], max_level=3,
-                      deidentified=True)  # fmt: skip
+    return DecisionIn(
+        kind=Kind.training,
+        purpose=Purpose.model_training,
+        legal_basis=spec.legal_basis,
+        holder=holder,
+        categories=[Category.health_status],
+        max_level=3,
+        deidentified=True,
+    )
 
 
 def valuation_of(spec: TrainingJobIn, settings: TrainingSettings) -> str:
@@ -76,26 +81,37 @@ def valuation_of(spec: TrainingJobIn, settings: TrainingSettings) -> str:
     return "retraining" if len(spec.institutions) <= settings.retrain_up_to else "reconstruction"
 
 
-async def start(graph: Graph, ledger: Ledger, rulesets: RuleSetCache, settings: TrainingSettings,
-                principal: Principal, spec: TrainingJobIn) -> TrainingJobOut:  # fmt: skip
+async def start(
+    graph: Graph,
+    ledger: Ledger,
+    rulesets: RuleSetCache,
+    settings: TrainingSettings,
+    principal: Principal,
+    spec: TrainingJobIn,
+) -> TrainingJobOut:
     institutions = list(dict.fromkeys(spec.institutions))
     if spec.requester not in institutions:
-        raise Unprocessable("the requester must be one of the institutions (it holds the "
-                            "validation set)")  # fmt: skip
+        raise Unprocessable(
+            "the requester must be one of the institutions (it holds the validation set)"
+        )
     if spec.rounds > settings.max_rounds:
         raise Unprocessable(f"at most {settings.max_rounds} rounds")
-    unknown = set(institutions) - await graph.read(settlements_repo.known_institutions,
-                                                   institutions)  # fmt: skip
+    unknown = set(institutions) - await graph.read(
+        settlements_repo.known_institutions, institutions
+    )
     if unknown:
         raise Unprocessable(f"not registered institutions: {', '.join(sorted(unknown))}")
     features = list(spec.features or TASK_FEATURES[spec.task])
     if spec.task == "poor_glycaemic_control" and "HbA1c" in features:
         raise Unprocessable("HbA1c is this task's label: it cannot be a feature")
     metric = spec.metric or ("auc" if spec.task == "complication_risk" else "accuracy")
-    spec = spec.model_copy(update={"institutions": institutions, "features": features,
-                                   "metric": metric})  # fmt: skip
-    made = [await graph.write(decisions.decide, ledger, rulesets, principal, _request(spec, i))
-            for i in institutions]  # fmt: skip
+    spec = spec.model_copy(
+        update={"institutions": institutions, "features": features, "metric": metric}
+    )
+    made = [
+        await graph.write(decisions.decide, ledger, rulesets, principal, _request(spec, i))
+        for i in institutions
+    ]
     refused = [d for d in made if d.verdict is not Verdict.permit]
     if refused:
         raise TrainingRefused(
@@ -106,16 +122,35 @@ async def start(graph: Graph, ledger: Ledger, rulesets: RuleSetCache, settings: 
     valuation = valuation_of(spec, settings)
 
     async def record(tx: AsyncManagedTransaction) -> ReceiptOut:
-        await repo.create_job(tx, id=job_id, task=spec.task, features=features, metric=metric,
-                              institutions=institutions,
-                              requester=spec.requester, rounds=spec.rounds, valuation=valuation,
-                              decisions=[d.id for d in made], created=now,
-                              by=principal.id)  # fmt: skip
-        event = Event("training.started", principal.id,
-                      {"job": job_id, "task": spec.task, "features": features, "metric": metric,
-                       "institutions": institutions,
-                       "requester": spec.requester, "rounds": spec.rounds,
-                       "valuation": valuation, "decisions": [d.id for d in made]})  # fmt: skip
+        await repo.create_job(
+            tx,
+            id=job_id,
+            task=spec.task,
+            features=features,
+            metric=metric,
+            institutions=institutions,
+            requester=spec.requester,
+            rounds=spec.rounds,
+            valuation=valuation,
+            decisions=[d.id for d in made],
+            created=now,
+            by=principal.id,
+        )
+        event = Event(
+            "training.started",
+            principal.id,
+            {
+                "job": job_id,
+                "task": spec.task,
+                "features": features,
+                "metric": metric,
+                "institutions": institutions,
+                "requester": spec.requester,
+                "rounds": spec.rounds,
+                "valuation": valuation,
+                "decisions": [d.id for d in made],
+            },
+        )
         return ReceiptOut.of((await ledger.append(tx, [event]))[0])
 
     receipt = await graph.write(record)
@@ -133,14 +168,23 @@ async def get(tx: Runner, job_id: str) -> TrainingJobOut:
     return TrainingJobOut.model_validate(row)
 
 
-async def run(graph: Graph, ledger: Ledger, settings: TrainingSettings, actor: str,
-              job_id: str, held_out: float, stop: threading.Event,
-              protector: Protector) -> None:  # fmt: skip
+async def run(
+    graph: Graph,
+    ledger: Ledger,
+    settings: TrainingSettings,
+    actor: str,
+    job_id: str,
+    held_out: float,
+    stop: threading.Event,
+    protector: Protector,
+) -> None:
     """The job's body, in the background: any failure is recorded on the job and the ledger."""
     job = await graph.read(get, job_id)
     try:
-        data = {i: await graph.read(dataset, i, job.features, job.task, protector)
-                for i in job.institutions}  # fmt: skip
+        data = {
+            i: await graph.read(dataset, i, job.features, job.task, protector)
+            for i in job.institutions
+        }
         spec = _files(settings.directory / job_id, job, data, held_out, settings.timeout_s, stop)
         beat = asyncio.create_task(_beat(graph, job_id))
         try:
@@ -148,8 +192,9 @@ async def run(graph: Graph, ledger: Ledger, settings: TrainingSettings, actor: s
         finally:
             beat.cancel()
             _forget_features(spec)
-        await graph.write(_complete, ledger, actor, job, result,
-                          {i: len(d) for i, d in data.items()})  # fmt: skip
+        await graph.write(
+            _complete, ledger, actor, job, result, {i: len(d) for i, d in data.items()}
+        )
     except (federation.FederationError, Unprocessable, OSError, KeyError, ValueError) as e:
         log.warning("training job %s failed: %s", job_id, e)
         await graph.write(_fail, ledger, actor, job_id, str(e))
@@ -179,8 +224,9 @@ async def reap_orphans(graph: Graph, ledger: Ledger) -> list[str]:
     before = utc_text(datetime.now(UTC) - timedelta(seconds=ORPHANED_AFTER_S))
     orphans = await graph.read(repo.orphaned, before)
     for job_id in orphans:
-        await graph.write(_fail, ledger, "health-shield", job_id,
-                          "orphaned: the service process running it ended")  # fmt: skip
+        await graph.write(
+            _fail, ledger, "health-shield", job_id, "orphaned: the service process running it ended"
+        )
     return orphans
 
 
@@ -190,8 +236,14 @@ def _forget_features(spec: federation.Spec) -> None:
         path.unlink(missing_ok=True)
 
 
-def _files(directory: Path, job: TrainingJobOut, data: dict[str, Dataset], held_out: float,
-           timeout_s: float, stop: threading.Event) -> federation.Spec:  # fmt: skip
+def _files(
+    directory: Path,
+    job: TrainingJobOut,
+    data: dict[str, Dataset],
+    held_out: float,
+    timeout_s: float,
+    stop: threading.Event,
+) -> federation.Spec:
     """Each institution's training rows into its own node's directory; the requester's held-out
     rows into the coordinator's validation file."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -209,67 +261,136 @@ def _files(directory: Path, job: TrainingJobOut, data: dict[str, Dataset], held_
         rows.save(paths[institution])
     validation.save(directory / "validation.npz")
     mode = job.valuation
-    return federation.Spec(directory, job.institutions, paths, directory / "validation.npz",
-                           job.rounds, mode, metric=job.metric, timeout_s=timeout_s,
-                           stop=stop)  # fmt: skip
+    return federation.Spec(
+        directory,
+        job.institutions,
+        paths,
+        directory / "validation.npz",
+        job.rounds,
+        mode,
+        metric=job.metric,
+        timeout_s=timeout_s,
+        stop=stop,
+    )
 
 
-async def _complete(tx: AsyncManagedTransaction, ledger: Ledger, actor: str, job: TrainingJobOut,
-                    result: dict[str, Any], examples: dict[str, int]) -> None:  # fmt: skip
+async def _complete(
+    tx: AsyncManagedTransaction,
+    ledger: Ledger,
+    actor: str,
+    job: TrainingJobOut,
+    result: dict[str, Any],
+    examples: dict[str, int],
+) -> None:
     events = []
     history = []
     for r in result["rounds"]:
         updates = [{k: u[k] for k in ("institution", "digest", "examples")} for u in r["updates"]]
         metrics = {"accuracy": round(r["accuracy"], 4), "auc": r.get("auc")}
-        events.append(Event("training.round", actor,
-                            {"job": job.id, "round": r["round"], "participants": r["participants"],
-                             "updates": updates, "global_digest": r["global_digest"],
-                             **metrics}))  # fmt: skip
-        history.append({"round": r["round"], "participants": r["participants"],
-                        "accuracy": round(r["accuracy"], 4), "auc": r.get("auc")})  # fmt: skip
+        events.append(
+            Event(
+                "training.round",
+                actor,
+                {
+                    "job": job.id,
+                    "round": r["round"],
+                    "participants": r["participants"],
+                    "updates": updates,
+                    "global_digest": r["global_digest"],
+                    **metrics,
+                },
+            )
+        )
+        history.append(
+            {
+                "round": r["round"],
+                "participants": r["participants"],
+                "accuracy": round(r["accuracy"], 4),
+                "auc": r.get("auc"),
+            }
+        )
     product = f"model:{job.id}"
     weights = [float(w) for w in result["model"]]
     accuracy = history[-1]["accuracy"] if history else 0.0
     digest = result["rounds"][-1]["global_digest"] if result["rounds"] else ""
     now = utc_now()
-    await repo.create_product(tx, id=product, job=job.id, task=job.task,
-                              features=job.features, weights=weights,
-                              accuracy=accuracy, digest=digest, created=now)  # fmt: skip
+    await repo.create_product(
+        tx,
+        id=product,
+        job=job.id,
+        task=job.task,
+        features=job.features,
+        weights=weights,
+        accuracy=accuracy,
+        digest=digest,
+        created=now,
+    )
     for holder in job.institutions:
         row = await grants.create(
-            tx, id="grt_" + secrets.token_hex(8), right="operation", holder=holder,
-            grantee=ALLIANCE, purposes=[Purpose.commercialisation.value],
-            categories=[Category.health_status.value], max_level=3, product=product,
-            valid_from=now, valid_until=None, granted_by=actor, created=now,
-        )  # fmt: skip
+            tx,
+            id="grt_" + secrets.token_hex(8),
+            right="operation",
+            holder=holder,
+            grantee=ALLIANCE,
+            purposes=[Purpose.commercialisation.value],
+            categories=[Category.health_status.value],
+            max_level=3,
+            product=product,
+            valid_from=now,
+            valid_until=None,
+            granted_by=actor,
+            created=now,
+        )
         if row is not None:
             events.append(Event("grant.made", actor, dict(row), institution=holder))
     utilities = {k: round(float(v), 6) for k, v in result["utilities"].items()}
-    events.append(Event("training.completed", actor,
-                        {"job": job.id, "valuation": job.valuation, "utilities": utilities,
-                         "product": product, "model_digest": digest,
-                         "trusted_party": "the coordinator sees each institution's update "
-                                          "(needed for valuation)"}))  # fmt: skip
+    events.append(
+        Event(
+            "training.completed",
+            actor,
+            {
+                "job": job.id,
+                "valuation": job.valuation,
+                "utilities": utilities,
+                "product": product,
+                "model_digest": digest,
+                "trusted_party": "the coordinator sees each institution's update "
+                "(needed for valuation)",
+            },
+        )
+    )
     receipts = await ledger.append(tx, events)
     for h, receipt in zip(history, receipts, strict=False):
         h["ledger_seq"] = receipt.seq
-    await repo.finish_job(tx, job.id, {
-        "status": "completed", "finished": now, "history": json.dumps(history),
-        "utilities": json.dumps(utilities), "examples": json.dumps(examples),
-        "product": product, "messages": json.dumps(result.get("received", []))})  # fmt: skip
+    await repo.finish_job(
+        tx,
+        job.id,
+        {
+            "status": "completed",
+            "finished": now,
+            "history": json.dumps(history),
+            "utilities": json.dumps(utilities),
+            "examples": json.dumps(examples),
+            "product": product,
+            "messages": json.dumps(result.get("received", [])),
+        },
+    )
 
 
-async def _fail(tx: AsyncManagedTransaction, ledger: Ledger, actor: str, job_id: str,
-                error: str) -> None:  # fmt: skip
-    if await repo.finish_job(tx, job_id, {"status": "failed", "finished": utc_now(),
-                                          "error": error[:2000]}):  # fmt: skip
+async def _fail(
+    tx: AsyncManagedTransaction, ledger: Ledger, actor: str, job_id: str, error: str
+) -> None:
+    if await repo.finish_job(
+        tx, job_id, {"status": "failed", "finished": utc_now(), "error": error[:2000]}
+    ):
         await ledger.append(
             tx, [Event("training.failed", actor, {"job": job_id, "error": error[:500]})]
         )
 
 
-async def settle(tx: AsyncManagedTransaction, ledger: Ledger, principal: Principal, job_id: str,
-                 pool: int) -> SettlementOut:  # fmt: skip
+async def settle(
+    tx: AsyncManagedTransaction, ledger: Ledger, principal: Principal, job_id: str, pool: int
+) -> SettlementOut:
     """Divide a pool by the Shapley values of the job's coalition utilities."""
     job = await get(tx, job_id)
     if job.status != "completed" or job.utilities is None:

@@ -25,29 +25,63 @@ INSTITUTION_OF = {p.name: p.institution for p in PRINCIPALS}
 
 SAMPLE_RECORDS = json.loads((REPO_ROOT / "samples" / "records.json").read_text("utf-8"))
 CYPHER = {"query": "MATCH (i:Institution) RETURN count(i) AS n"}
-CONSENT = {"patient": {"kind": "PhoneNumber", "value": "13812345678"}, "purposes": ["research"],
-           "categories": ["health_status"], "separate": False,
-           "valid_from": "2026-01-01T00:00:00+08:00"}  # fmt: skip
-GRANT = {"right": "use", "holder": "hosp-a", "grantee": "clinic-b", "purposes": ["treatment"],
-         "categories": ["health_status"], "max_level": 3,
-         "valid_from": "2026-01-01T00:00:00+08:00"}  # fmt: skip
+CONSENT = {
+    "patient": {"kind": "PhoneNumber", "value": "13812345678"},
+    "purposes": ["research"],
+    "categories": ["health_status"],
+    "separate": False,
+    "valid_from": "2026-01-01T00:00:00+08:00",
+}
+GRANT = {
+    "right": "use",
+    "holder": "hosp-a",
+    "grantee": "clinic-b",
+    "purposes": ["treatment"],
+    "categories": ["health_status"],
+    "max_level": 3,
+    "valid_from": "2026-01-01T00:00:00+08:00",
+}
 LAX_RULES = (
     (REPO_ROOT / "shapes" / "redlines.ttl")
     .read_text("utf-8")
     .replace("sh:maxInclusive 3 ]", "sh:maxInclusive 4 ]")
 )
 REVIEW_DECISION = {"outcome": "uphold", "reason": "the emergency access was justified"}
-SEED_GAME = {"players": ["hosp-a", "clinic-b", "clinic-c"],
-             "values": {"": 0, "hosp-a": 50, "clinic-b": 10, "clinic-c": 10,
-                        "hosp-a,clinic-b": 85, "hosp-a,clinic-c": 65, "clinic-b,clinic-c": 25,
-                        "hosp-a,clinic-b,clinic-c": 100}}  # fmt: skip
+SEED_GAME = {
+    "players": ["hosp-a", "clinic-b", "clinic-c"],
+    "values": {
+        "": 0,
+        "hosp-a": 50,
+        "clinic-b": 10,
+        "clinic-c": 10,
+        "hosp-a,clinic-b": 85,
+        "hosp-a,clinic-c": 65,
+        "clinic-b,clinic-c": 25,
+        "hosp-a,clinic-b,clinic-c": 100,
+    },
+}
 SETTLEMENT = {"game": SEED_GAME, "pool": 1000, "valuation": "given"}
-ITEM = {"id": "consult-hosp-a", "name_zh": "三甲医院会诊配额", "name_en": "Consultation quota",
-        "provider": "hosp-a", "unit": "consultation", "price": 100}  # fmt: skip
-TRAINING = {"institutions": ["hosp-a", "clinic-b"], "requester": "hosp-a",
-            "legal_basis": "contract"}  # fmt: skip
-DECISION = {"kind": "access", "purpose": "treatment", "legal_basis": "contract",
-            "holder": "hosp-a", "categories": ["health_status"], "max_level": 3}  # fmt: skip
+ITEM = {
+    "id": "consult-hosp-a",
+    "name_zh": "三甲医院会诊配额",
+    "name_en": "Consultation quota",
+    "provider": "hosp-a",
+    "unit": "consultation",
+    "price": 100,
+}
+TRAINING = {
+    "institutions": ["hosp-a", "clinic-b"],
+    "requester": "hosp-a",
+    "legal_basis": "contract",
+}
+DECISION = {
+    "kind": "access",
+    "purpose": "treatment",
+    "legal_basis": "contract",
+    "holder": "hosp-a",
+    "categories": ["health_status"],
+    "max_level": 3,
+}
 
 
 Body = dict[str, Any] | str | None
@@ -58,9 +92,13 @@ def _matrix() -> list[tuple[str, str, Body, frozenset[Role], int]]:
     return [
         ("GET", "/v1/whoami", None, ALL, 200),
         ("GET", "/v1/institutions", None, ALL, 200),
-        ("POST", "/v1/institutions",
-         {"id": "clinic-new", "name": "新社区", "tier": "community_health_centre"},
-         frozenset({Role.admin}), 201),
+        (
+            "POST",
+            "/v1/institutions",
+            {"id": "clinic-new", "name": "新社区", "tier": "community_health_centre"},
+            frozenset({Role.admin}),
+            201,
+        ),
         ("GET", "/v1/principals", None, frozenset({Role.admin}), 200),
         ("POST", "/v1/principals", {"name": "x", "role": "analyst"}, frozenset({Role.admin}), 201),
         ("DELETE", "/v1/principals/{victim}", None, frozenset({Role.admin}), 200),
@@ -73,21 +111,46 @@ def _matrix() -> list[tuple[str, str, Body, frozenset[Role], int]]:
         ("POST", "/v1/cypher", CYPHER, frozenset({Role.analyst, Role.auditor, Role.admin}), 200),
         ("POST", "/v1/consents", CONSENT, frozenset({Role.institution_system}), 201),
         # A clinic-b consent: other institutions' systems get 403 (scope).
-        ("DELETE", "/v1/consents/{clinic_b_consent}", None, frozenset({Role.institution_system}),
-         200),
+        (
+            "DELETE",
+            "/v1/consents/{clinic_b_consent}",
+            None,
+            frozenset({Role.institution_system}),
+            200,
+        ),
         ("POST", "/v1/grants", GRANT, frozenset({Role.institution_system, Role.admin}), 201),
         ("GET", "/v1/grants", None, ALL, 200),
-        ("DELETE", "/v1/grants/{hosp_a_grant}", None,
-         frozenset({Role.institution_system, Role.admin}), 200),
+        (
+            "DELETE",
+            "/v1/grants/{hosp_a_grant}",
+            None,
+            frozenset({Role.institution_system, Role.admin}),
+            200,
+        ),
         ("GET", "/v1/reviews", None, frozenset({Role.reviewer, Role.auditor, Role.admin}), 200),
         ("POST", "/v1/reviews/{open_review}/claim", None, frozenset({Role.reviewer}), 200),
-        ("POST", "/v1/reviews/{claimed_review}/decide", REVIEW_DECISION,
-         frozenset({Role.reviewer}), 200),
+        (
+            "POST",
+            "/v1/reviews/{claimed_review}/decide",
+            REVIEW_DECISION,
+            frozenset({Role.reviewer}),
+            200,
+        ),
         ("POST", "/v1/rulesets", LAX_RULES, frozenset({Role.steward}), 201),
-        ("POST", "/v1/rulesets/{candidate}/approve", None,
-         frozenset({Role.steward, Role.reviewer}), 200),
-        ("POST", "/v1/decisions", DECISION,
-         frozenset({Role.requester, Role.institution_system, Role.operator, Role.admin}), 200),
+        (
+            "POST",
+            "/v1/rulesets/{candidate}/approve",
+            None,
+            frozenset({Role.steward, Role.reviewer}),
+            200,
+        ),
+        (
+            "POST",
+            "/v1/decisions",
+            DECISION,
+            frozenset({Role.requester, Role.institution_system, Role.operator, Role.admin}),
+            200,
+        ),
         ("POST", "/v1/settlements/shapley", SEED_GAME, ALL, 200),
         ("POST", "/v1/settlements", SETTLEMENT, frozenset({Role.operator, Role.admin}), 201),
         ("GET", "/v1/settlements/{settlement}", None, ALL, 200),
@@ -95,19 +158,34 @@ def _matrix() -> list[tuple[str, str, Body, frozenset[Role], int]]:
         ("GET", "/v1/catalogue", None, ALL, 200),
         ("POST", "/v1/catalogue", ITEM, frozenset({Role.operator, Role.admin}), 201),
         # The caller's own institution's points (settled and priced beforehand).
-        ("POST", "/v1/redemptions", {"item": "consult-hosp-a"},
-         frozenset({Role.institution_system, Role.requester}), 201),
+        (
+            "POST",
+            "/v1/redemptions",
+            {"item": "consult-hosp-a"},
+            frozenset({Role.institution_system, Role.requester}),
+            201,
+        ),
         # clinic-b's points: principals bound to another institution get 403 (scope).
         ("GET", "/v1/points/{clinic_b}", None, ALL, 200),
         ("GET", "/v1/points/{clinic_b}/history", None, ALL, 200),
         # Allowed roles reach the red lines, which refuse: no use grants for training exist.
         ("POST", "/v1/training-jobs", TRAINING, frozenset({Role.operator, Role.admin}), 422),
         # Allowed roles reach the lookup: there is no such job.
-        ("GET", "/v1/training-jobs/job_none", None,
-         frozenset({Role.operator, Role.admin, Role.auditor}), 404),
-        ("POST", "/v1/training-jobs/job_none/settlement", {"pool": 10},
-         frozenset({Role.operator, Role.admin}), 404),
-    ]  # fmt: skip
+        (
+            "GET",
+            "/v1/training-jobs/job_none",
+            None,
+            frozenset({Role.operator, Role.admin, Role.auditor}),
+            404,
+        ),
+        (
+            "POST",
+            "/v1/training-jobs/job_none/settlement",
+            {"pool": 10},
+            frozenset({Role.operator, Role.admin}),
+            404,
+        ),
+    ]
 
 
 MATRIX = _matrix()
@@ -134,9 +212,10 @@ async def _send(
 
 async def _victim(client: httpx.AsyncClient, keys: dict[str, str]) -> str:
     r = await client.post(
-        "/v1/principals", json={"name": "victim", "role": "auditor"},
+        "/v1/principals",
+        json={"name": "victim", "role": "auditor"},
         headers=bearer(keys["demo admin"]),
-    )  # fmt: skip
+    )
     assert r.status_code == 201
     return str(r.json()["principal"]["id"])
 
@@ -180,21 +259,26 @@ async def test_role_matrix(
         path = path.replace("{clinic_b_record}", await _clinic_b_record(client, keys))
         scoped_to = "clinic-b"
     if "{clinic_b_consent}" in path:
-        made = await client.post("/v1/consents", json=CONSENT,
-                                 headers=bearer(keys["clinic-b records"]))  # fmt: skip
+        made = await client.post(
+            "/v1/consents", json=CONSENT, headers=bearer(keys["clinic-b records"])
+        )
         path = path.replace("{clinic_b_consent}", made.json()["consent"]["id"])
         scoped_to = "clinic-b"
     if "{open_review}" in path or "{claimed_review}" in path:
         emergency = {**DECISION, "legal_basis": "emergency"}
-        made = await client.post("/v1/decisions", json=emergency,
-                                 headers=bearer(keys["hosp-a endocrinologist"]))  # fmt: skip
+        made = await client.post(
+            "/v1/decisions", json=emergency, headers=bearer(keys["hosp-a endocrinologist"])
+        )
         review = made.json()["review"]
         if "{claimed_review}" in path and ROLE_OF[name] is Role.reviewer:
             await client.post(f"/v1/reviews/{review}/claim", headers=bearer(keys[name]))
         path = path.replace("{open_review}", review).replace("{claimed_review}", review)
     if "{candidate}" in path:
-        made = await client.post("/v1/rulesets", content=LAX_RULES.encode(),
-                                 headers=bearer(keys["alliance data steward"]))  # fmt: skip
+        made = await client.post(
+            "/v1/rulesets",
+            content=LAX_RULES.encode(),
+            headers=bearer(keys["alliance data steward"]),
+        )
         path = path.replace("{candidate}", made.json()["ruleset"]["hash"])
     if method == "POST" and path == "/v1/grants":
         scoped_to = "hosp-a"  # granting hosp-a's data is hosp-a's (or an admin's) to do
@@ -270,8 +354,14 @@ async def test_revoked_key_stops_working_at_once(
     assert (await client.delete(f"/v1/principals/{pid}", headers=admin)).status_code == 404
 
 
-ACCESS = {"kind": "access", "purpose": "treatment", "legal_basis": "contract",
-          "holder": "hosp-a", "categories": ["health_status"], "max_level": 3}  # fmt: skip
+ACCESS = {
+    "kind": "access",
+    "purpose": "treatment",
+    "legal_basis": "contract",
+    "holder": "hosp-a",
+    "categories": ["health_status"],
+    "max_level": 3,
+}
 
 
 async def _decision_count(graph: Graph) -> int:
@@ -289,9 +379,10 @@ async def test_a_revoked_key_decides_nothing_though_seen_before(
     another process of the service, whose revocation this process never saw."""
     admin = bearer(keys["demo admin"])
     created = await client.post(
-        "/v1/principals", json={"name": "t", "role": "requester", "institution": "hosp-a"},
+        "/v1/principals",
+        json={"name": "t", "role": "requester", "institution": "hosp-a"},
         headers=admin,
-    )  # fmt: skip
+    )
     key, pid = created.json()["api_key"], created.json()["principal"]["id"]
     for _ in range(2):  # the second one is authenticated from memory
         r = await client.post("/v1/decisions", json=ACCESS, headers=bearer(key))

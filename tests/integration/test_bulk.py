@@ -22,8 +22,16 @@ async def test_bulk_arrives_as_its_list_and_is_a_count_in_the_log(
     graph: Graph, caplog: pytest.LogCaptureFixture
 ) -> None:
     field = {"kind": "FastingGlucose", "value": "7.1"}
-    rows = [{"id": f"rec_{i}", "value_enc": f"aesgcm1:secret-{i}", "level": 4, "code": None,
-             "fields": [field]} for i in range(300)]  # fmt: skip
+    rows = [
+        {
+            "id": f"rec_{i}",
+            "value_enc": f"aesgcm1:secret-{i}",
+            "level": 4,
+            "code": None,
+            "fields": [field],
+        }
+        for i in range(300)
+    ]
     with caplog.at_level(logging.DEBUG, logger="neo4j"):
         echoed = await graph.read_each(_echo, Bulk(rows))
     assert echoed == rows

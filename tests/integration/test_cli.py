@@ -22,8 +22,12 @@ def shield(key_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HS_LEDGER__SIGNING_KEY_FILE": str(key_file), "COLUMNS": "200"}
     return subprocess.run(  # noqa: S603 - our own CLI
         [sys.executable, "-m", "kgservice.cli", *args],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
 
 
 async def test_verify_checkpoint_then_detect_tampering(
@@ -49,14 +53,29 @@ async def test_principals_and_institutions_from_the_command_line(
     graph: Graph, key_file: Path
 ) -> None:
     made = shield(
-        key_file, "institutions", "create", "clinic-z", "--name", "Z 社区", "--tier",
+        key_file,
+        "institutions",
+        "create",
+        "clinic-z",
+        "--name",
+        "Z 社区",
+        "--tier",
         "community_health_centre",
-    )  # fmt: skip
+    )
     assert made.returncode == 0, made.stderr
     created = shield(
-        key_file, "principals", "create", "--name", "z-system", "--role", "institution_system",
-        "--institution", "clinic-z", "--format", "json",
-    )  # fmt: skip
+        key_file,
+        "principals",
+        "create",
+        "--name",
+        "z-system",
+        "--role",
+        "institution_system",
+        "--institution",
+        "clinic-z",
+        "--format",
+        "json",
+    )
     assert created.returncode == 0, created.stderr
     body = json.loads(created.stdout)
     assert body["api_key"].startswith("hs_")

@@ -16,16 +16,20 @@ pytestmark = pytest.mark.anyio
 
 
 async def run(client: httpx.AsyncClient, key: str, query: str, **params: object) -> httpx.Response:
-    return await client.post("/v1/cypher", json={"query": query, "parameters": params},
-                             headers=bearer(key))  # fmt: skip
+    return await client.post(
+        "/v1/cypher", json={"query": query, "parameters": params}, headers=bearer(key)
+    )
 
 
 async def test_read_queries_return_columns_and_rows(
     client: httpx.AsyncClient, keys: dict[str, str]
 ) -> None:
-    r = await run(client, keys["alliance analyst"],
-                  "MATCH (i:Institution) WHERE i.tier = $tier RETURN i.id AS id, i ORDER BY id",
-                  tier="community_health_centre")  # fmt: skip
+    r = await run(
+        client,
+        keys["alliance analyst"],
+        "MATCH (i:Institution) WHERE i.tier = $tier RETURN i.id AS id, i ORDER BY id",
+        tier="community_health_centre",
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["columns"] == ["id", "i"]

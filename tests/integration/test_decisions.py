@@ -24,23 +24,44 @@ def _iso(delta_days: int) -> str:
 
 
 async def consent(client: httpx.AsyncClient, key: str, **change: Any) -> httpx.Response:
-    body = {"patient": {"kind": "ResidentId", "value": RESIDENT_ID},
-            "purposes": ["research"], "categories": ["health_status"], "separate": True,
-            "valid_from": _iso(-30), "valid_until": _iso(300), **change}  # fmt: skip
+    body = {
+        "patient": {"kind": "ResidentId", "value": RESIDENT_ID},
+        "purposes": ["research"],
+        "categories": ["health_status"],
+        "separate": True,
+        "valid_from": _iso(-30),
+        "valid_until": _iso(300),
+        **change,
+    }
     return await client.post("/v1/consents", json=body, headers=bearer(key))
 
 
 async def grant(client: httpx.AsyncClient, key: str, **change: Any) -> httpx.Response:
-    body = {"right": "use", "holder": "clinic-b", "grantee": "uni-lab", "purposes": ["research"],
-            "categories": ["health_status"], "max_level": 3, "valid_from": _iso(-1),
-            "valid_until": _iso(90), **change}  # fmt: skip
+    body = {
+        "right": "use",
+        "holder": "clinic-b",
+        "grantee": "uni-lab",
+        "purposes": ["research"],
+        "categories": ["health_status"],
+        "max_level": 3,
+        "valid_from": _iso(-1),
+        "valid_until": _iso(90),
+        **change,
+    }
     return await client.post("/v1/grants", json=body, headers=bearer(key))
 
 
 async def decide(client: httpx.AsyncClient, key: str, **change: Any) -> dict[str, Any]:
-    body = {"kind": "share", "purpose": "research", "legal_basis": "consent",
-            "holder": "clinic-b", "recipient": "uni-lab", "categories": ["health_status"],
-            "max_level": 3, **change}  # fmt: skip
+    body = {
+        "kind": "share",
+        "purpose": "research",
+        "legal_basis": "consent",
+        "holder": "clinic-b",
+        "recipient": "uni-lab",
+        "categories": ["health_status"],
+        "max_level": 3,
+        **change,
+    }
     r = await client.post("/v1/decisions", json=body, headers=bearer(key))
     assert r.status_code == 200, r.text
     out: dict[str, Any] = r.json()
@@ -60,8 +81,9 @@ async def test_consent_decides_a_share_and_revocation_takes_effect_at_once(
     assert ok["verdict"] == "permit", ok
     assert ok["reasons"] == []
     assert ok["rule_set"].startswith("sha256:")
-    revoked = await client.delete(f"/v1/consents/{made.json()['consent']['id']}",
-                                  headers=bearer(keys["clinic-b records"]))  # fmt: skip
+    revoked = await client.delete(
+        f"/v1/consents/{made.json()['consent']['id']}", headers=bearer(keys["clinic-b records"])
+    )
     assert revoked.status_code == 200
     no = await decide(client, requester, patients=[pseudonym])
     assert no["verdict"] == "deny"
@@ -95,17 +117,29 @@ async def test_consent_must_cover_purpose_categories_and_time(
 async def test_core_private_data_never_leave_and_the_decision_is_ledgered(
     client: httpx.AsyncClient, keys: dict[str, str], graph: Graph
 ) -> None:
-    await grant(client, keys["clinic-b records"], grantee="alliance", purposes=["model_training"],
-                max_level=4)  # fmt: skip
-    d = await decide(client, keys["alliance operator"], kind="training",
-                     purpose="model_training", legal_basis="statutory_duty", recipient=None,
-                     max_level=4)  # fmt: skip
+    await grant(
+        client,
+        keys["clinic-b records"],
+        grantee="alliance",
+        purposes=["model_training"],
+        max_level=4,
+    )
+    d = await decide(
+        client,
+        keys["alliance operator"],
+        kind="training",
+        purpose="model_training",
+        legal_basis="statutory_duty",
+        recipient=None,
+        max_level=4,
+    )
     assert d["verdict"] == "deny"
     assert [r["rule"] for r in d["reasons"]] == ["RL-CORE-EGRESS"]
     assert d["reasons"][0]["offending"] == ["max_level 4"]
     seq = d["ledger"]["seq"]
-    entry = (await client.get(f"/v1/ledger/entries/{seq}",
-                              headers=bearer(keys["external auditor"]))).json()  # fmt: skip
+    entry = (
+        await client.get(f"/v1/ledger/entries/{seq}", headers=bearer(keys["external auditor"]))
+    ).json()
     assert entry["entry"]["type"] == "decision.made"
     assert entry["entry"]["payload"]["verdict"] == "deny"
     assert entry["entry"]["payload"]["rules"] == ["RL-CORE-EGRESS"]
@@ -114,8 +148,9 @@ async def test_core_private_data_never_leave_and_the_decision_is_ledgered(
     cp = d["ledger"]["checkpoint"]
     assert merkle.verify_inclusion(leaf, seq, cp["size"], proof, bytes.fromhex(cp["root"]))
     async with graph.driver.session() as s:
-        row = await (await s.run("MATCH (x:Decision {id: $id}) RETURN x {.*} AS d",
-                                 id=d["id"])).single()  # fmt: skip
+        row = await (
+            await s.run("MATCH (x:Decision {id: $id}) RETURN x {.*} AS d", id=d["id"])
+        ).single()
     assert row is not None
     assert row["d"]["verdict"] == "deny"
     assert row["d"]["verdict"] == entry["entry"]["payload"]["verdict"]
@@ -128,12 +163,26 @@ async def test_missing_purpose_and_emergency(
     client: httpx.AsyncClient, keys: dict[str, str]
 ) -> None:
     requester = keys["hosp-a endocrinologist"]
-    d = await decide(client, requester, kind="access", purpose=None, legal_basis=None,
-                     holder="hosp-a", recipient=None)  # fmt: skip
+    d = await decide(
+        client,
+        requester,
+        kind="access",
+        purpose=None,
+        legal_basis=None,
+        holder="hosp-a",
+        recipient=None,
+    )
     assert d["verdict"] == "deny"
     assert {r["rule"] for r in d["reasons"]} == {"RL-PURPOSE", "RL-LEGAL-BASIS"}
-    d = await decide(client, requester, kind="access", purpose="treatment",
-                     legal_basis="emergency", holder="hosp-a", recipient=None)  # fmt: skip
+    d = await decide(
+        client,
+        requester,
+        kind="access",
+        purpose="treatment",
+        legal_basis="emergency",
+        holder="hosp-a",
+        recipient=None,
+    )
     assert d["verdict"] == "review"
     assert any("committee review" in o for o in d["obligations"])
 
@@ -142,13 +191,20 @@ async def test_unknown_holder_and_bad_requests(
     client: httpx.AsyncClient, keys: dict[str, str]
 ) -> None:
     requester = bearer(keys["hosp-a endocrinologist"])
-    nowhere = {"kind": "access", "holder": "nowhere", "categories": ["health_status"],
-               "max_level": 3}  # fmt: skip
+    nowhere = {
+        "kind": "access",
+        "holder": "nowhere",
+        "categories": ["health_status"],
+        "max_level": 3,
+    }
     r = await client.post("/v1/decisions", headers=requester, json=nowhere)
     assert r.status_code == 422
     assert "nowhere" in r.json()["detail"]
-    r = await client.post("/v1/decisions", headers=requester, json={
-        "kind": "steal", "holder": "hosp-a", "categories": [], "max_level": 9})  # fmt: skip
+    r = await client.post(
+        "/v1/decisions",
+        headers=requester,
+        json={"kind": "steal", "holder": "hosp-a", "categories": [], "max_level": 9},
+    )
     assert r.status_code == 422
     assert {tuple(d["loc"]) for d in r.json()["detail"]} >= {
         ("body", "kind"),
@@ -160,20 +216,28 @@ async def test_consents_belong_to_their_holder(
     client: httpx.AsyncClient, keys: dict[str, str]
 ) -> None:
     made = (await consent(client, keys["clinic-b records"])).json()
-    other = await client.delete(f"/v1/consents/{made['consent']['id']}",
-                                headers=bearer(keys["clinic-c records"]))  # fmt: skip
+    other = await client.delete(
+        f"/v1/consents/{made['consent']['id']}", headers=bearer(keys["clinic-c records"])
+    )
     assert other.status_code == 403
-    bad = await client.post("/v1/consents", headers=bearer(keys["clinic-b records"]), json={
-        "patient": {"kind": "ResidentId"}, "purposes": ["research"],
-        "categories": ["health_status"], "separate": True, "valid_from": _iso(0)})  # fmt: skip
+    bad = await client.post(
+        "/v1/consents",
+        headers=bearer(keys["clinic-b records"]),
+        json={
+            "patient": {"kind": "ResidentId"},
+            "purposes": ["research"],
+            "categories": ["health_status"],
+            "separate": True,
+            "valid_from": _iso(0),
+        },
+    )
     assert bad.status_code == 422
 
 
 async def test_use_and_operation_rights(client: httpx.AsyncClient, keys: dict[str, str]) -> None:
     system, requester = keys["clinic-b records"], keys["hosp-a endocrinologist"]
     # hosp-a reading clinic-b's data is use by a non-holder: it needs clinic-b's use grant.
-    visit = {"kind": "access", "purpose": "treatment", "legal_basis": "contract",
-             "recipient": None}  # fmt: skip
+    visit = {"kind": "access", "purpose": "treatment", "legal_basis": "contract", "recipient": None}
     d = await decide(client, requester, **visit)
     assert [r["rule"] for r in d["reasons"]] == ["RL-USE-GRANT"]
     assert d["reasons"][0]["offending"] == ["use by hosp-a"]
@@ -182,17 +246,30 @@ async def test_use_and_operation_rights(client: httpx.AsyncClient, keys: dict[st
     assert (await decide(client, requester, **visit))["verdict"] == "permit"
     # A grant narrower than the request does not count: level 4 asked, 3 granted.
     assert (await decide(client, requester, **visit, max_level=4))["verdict"] == "deny"
-    revoked = await client.delete(f"/v1/grants/{made.json()['grant']['id']}",
-                                  headers=bearer(system))  # fmt: skip
+    revoked = await client.delete(
+        f"/v1/grants/{made.json()['grant']['id']}", headers=bearer(system)
+    )
     assert revoked.status_code == 200
     assert (await decide(client, requester, **visit))["verdict"] == "deny"
     # Selling a trained model needs the operation right for that product.
-    sell = {"kind": "access", "purpose": "commercialisation", "legal_basis": "contract",
-            "holder": "clinic-b", "recipient": None, "product": "glycaemia-model-v1"}  # fmt: skip
+    sell = {
+        "kind": "access",
+        "purpose": "commercialisation",
+        "legal_basis": "contract",
+        "holder": "clinic-b",
+        "recipient": None,
+        "product": "glycaemia-model-v1",
+    }
     d = await decide(client, keys["clinic-b records"], **sell)
     assert [r["rule"] for r in d["reasons"]] == ["RL-OPERATION-GRANT"]
-    op = await grant(client, system, right="operation", grantee="clinic-b",
-                     purposes=["commercialisation"], product="glycaemia-model-v1")  # fmt: skip
+    op = await grant(
+        client,
+        system,
+        right="operation",
+        grantee="clinic-b",
+        purposes=["commercialisation"],
+        product="glycaemia-model-v1",
+    )
     assert op.status_code == 201, op.text
     assert (await decide(client, keys["clinic-b records"], **sell))["verdict"] == "permit"
 

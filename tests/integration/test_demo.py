@@ -49,7 +49,10 @@ async def test_every_demo_file_is_accepted_and_the_scan_links_to_the_note(
     assert len(await graph.read(settlements_repo.list_items)) == len(CATALOGUE)
     grants = await graph.read(grants_repo.list_for, None)
     assert sorted(g["holder"] for g in grants if "model_training" in g["purposes"]) == [
-        "clinic-b", "clinic-c", "hosp-a"]  # fmt: skip
+        "clinic-b",
+        "clinic-c",
+        "hosp-a",
+    ]
     assert (await verify(graph, ledger.signer)).ok
 
 
@@ -60,9 +63,16 @@ async def test_the_scenario_runs_end_to_end_and_writes_its_report(
     await seed_records(graph, ledger, load_protector(settings), pipeline, keys)
     await seed_rewards(graph, ledger, keys)
     steps: list[str] = []
-    outcome = await scenario.run(graph, ledger, RuleSetCache(RedLines()), settings.training,
-                                 load_protector(settings), keys, steps.append,
-                                 rounds=2)  # fmt: skip
+    outcome = await scenario.run(
+        graph,
+        ledger,
+        RuleSetCache(RedLines()),
+        settings.training,
+        load_protector(settings),
+        keys,
+        steps.append,
+        rounds=2,
+    )
     assert len(steps) == 6
     assert outcome.interception is not None
     assert outcome.interception.verdict.value == "deny"

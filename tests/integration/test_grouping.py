@@ -55,12 +55,14 @@ async def test_concurrent_items_share_commits_and_a_bad_one_fails_alone(
     assert [r.seq for r in first] == [0, 1, 2]
     # A refused item gets its error; the rest of its batch commits.
     outcomes: list[Receipt | BaseException] = list(first)
-    outcomes += await asyncio.gather(*(batcher.submit(n) for n in range(3, 7)),
-                                     return_exceptions=True)  # fmt: skip
+    outcomes += await asyncio.gather(
+        *(batcher.submit(n) for n in range(3, 7)), return_exceptions=True
+    )
     assert batcher.batches == 2
     # A batch that raises is rolled back and its items run one by one.
-    outcomes += await asyncio.gather(*(batcher.submit(n) for n in range(7, 12)),
-                                     return_exceptions=True)  # fmt: skip
+    outcomes += await asyncio.gather(
+        *(batcher.submit(n) for n in range(7, 12)), return_exceptions=True
+    )
     assert batcher.batches == 2
     failed = [n for n, o in enumerate(outcomes) if isinstance(o, BaseException)]
     assert failed == [3, 7]
@@ -161,14 +163,22 @@ async def test_runners_never_exceed_in_flight(graph: Graph, ledger: Ledger) -> N
 async def test_decisions_under_concurrency_get_distinct_ledgered_receipts(
     client: httpx.AsyncClient, keys: dict[str, str], graph: Graph, ledger: Ledger
 ) -> None:
-    body = {"kind": "access", "purpose": "treatment", "legal_basis": "contract",
-            "holder": "hosp-a", "categories": ["health_status"], "max_level": 3}  # fmt: skip
+    body = {
+        "kind": "access",
+        "purpose": "treatment",
+        "legal_basis": "contract",
+        "holder": "hosp-a",
+        "categories": ["health_status"],
+        "max_level": 3,
+    }
     bad = dict(body, holder="nowhere")
     key = bearer(keys["hosp-a endocrinologist"])
     replies = await asyncio.gather(
-        *(client.post("/v1/decisions", json=bad if i == 5 else body, headers=key)
-          for i in range(16))
-    )  # fmt: skip
+        *(
+            client.post("/v1/decisions", json=bad if i == 5 else body, headers=key)
+            for i in range(16)
+        )
+    )
     assert [r.status_code for r in replies] == [422 if i == 5 else 200 for i in range(16)]
     assert "nowhere" in replies[5].json()["detail"]
     seqs = [r.json()["ledger"]["seq"] for i, r in enumerate(replies) if i != 5]
@@ -183,11 +193,24 @@ async def test_decisions_under_concurrency_get_distinct_ledgered_receipts(
 
 
 EMERGENCY = {"justification": "患者昏迷送急诊，需调阅其糖尿病随访记录以确定用药"}
-ACCESS = {"kind": "access", "purpose": "treatment", "legal_basis": "contract", "holder": "hosp-a",
-          "categories": ["health_status"], "max_level": 3}  # fmt: skip
-RX = {"kind": "prescription", "holder": "hosp-a",
-      "prescription": {"drug": "二甲双胍", "daily_dose_mg": "3000", "diagnosis": "E11.9",
-                       "egfr": "24"}}  # fmt: skip
+ACCESS = {
+    "kind": "access",
+    "purpose": "treatment",
+    "legal_basis": "contract",
+    "holder": "hosp-a",
+    "categories": ["health_status"],
+    "max_level": 3,
+}
+RX = {
+    "kind": "prescription",
+    "holder": "hosp-a",
+    "prescription": {
+        "drug": "二甲双胍",
+        "daily_dose_mg": "3000",
+        "diagnosis": "E11.9",
+        "egfr": "24",
+    },
+}
 VARIED: list[dict[str, Any]] = [
     ACCESS,  # permit
     dict(ACCESS, legal_basis="consent", patients=["ps_" + "0" * 40]),  # deny: no consent
@@ -205,8 +228,14 @@ def outcome(reply: httpx.Response) -> tuple[Any, ...]:
     if reply.status_code != 200:
         return reply.status_code, reply.json()["detail"]
     d = reply.json()
-    return (200, d["verdict"], d["reasons"], d["obligations"], d["override"],
-            d["review"] is not None)  # fmt: skip
+    return (
+        200,
+        d["verdict"],
+        d["reasons"],
+        d["obligations"],
+        d["override"],
+        d["review"] is not None,
+    )
 
 
 async def test_batched_decisions_answer_as_they_do_alone(
@@ -246,8 +275,9 @@ async def test_batched_decisions_answer_as_they_do_alone(
     report = await verify(graph, ledger.signer)
     assert report.ok
     for a in answers:
-        made = await client.get(f"/v1/ledger/entries/{a['ledger']['seq']}",
-                                headers=bearer(keys["external auditor"]))  # fmt: skip
+        made = await client.get(
+            f"/v1/ledger/entries/{a['ledger']['seq']}", headers=bearer(keys["external auditor"])
+        )
         assert made.json()["entry"]["payload"]["id"] == a["id"]
 
 

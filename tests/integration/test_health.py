@@ -92,8 +92,12 @@ async def test_a_hung_server_is_a_prompt_503_and_the_next_unit_reconnects(
     neo4j = Neo4jSettings(
         **{**settings.neo4j.model_dump(), "uri": f"bolt://127.0.0.1:{proxy.port}"}
     )
-    through = Graph(create_driver(settings.model_copy(update={"neo4j": neo4j})),
-                    settings.neo4j.database, timeout_s=1.0, deadline_s=2.0)  # fmt: skip
+    through = Graph(
+        create_driver(settings.model_copy(update={"neo4j": neo4j})),
+        settings.neo4j.database,
+        timeout_s=1.0,
+        deadline_s=2.0,
+    )
 
     async def one(tx: AsyncManagedTransaction) -> int:
         record = await (await tx.run("RETURN 1 AS one")).single(strict=True)

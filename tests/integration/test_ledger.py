@@ -71,9 +71,13 @@ async def test_every_entry_proves_against_the_api_checkpoint(
     public = public_from_b64(body["public_key"])
     cp = body["checkpoint"]
     checkpoint = Checkpoint(
-        cp["origin"], cp["size"], bytes.fromhex(cp["root"]), cp["time"], cp["key_id"],
+        cp["origin"],
+        cp["size"],
+        bytes.fromhex(cp["root"]),
+        cp["time"],
+        cp["key_id"],
         base64.b64decode(cp["signature"]),
-    )  # fmt: skip
+    )
     assert checkpoint.verify(public)
     for seq in range(checkpoint.size):
         r = (await client.get(f"/v1/ledger/entries/{seq}", headers=auditor)).json()
@@ -144,8 +148,9 @@ class CountingTx:
         self.tx = tx
         self.statements = 0
 
-    async def run(self, query: str, parameters: dict[str, Any] | None = None,
-                  **kwargs: Any) -> AsyncResult:  # fmt: skip
+    async def run(
+        self, query: str, parameters: dict[str, Any] | None = None, **kwargs: Any
+    ) -> AsyncResult:
         self.statements += 1
         return await self.tx.run(query, parameters, **kwargs)
 
@@ -178,8 +183,9 @@ async def test_two_services_appending_in_turn_build_on_the_committed_head(
     assert counts == [2] * 8  # the other service had appended last every time
     assert await graph.write(partial(append_counting, ledger), 9) == 1  # it appended last
 
-    both = await asyncio.gather(*(graph.write(w.append, [event(100 + i)])
-                                  for i in range(20) for w in (ledger, other)))  # fmt: skip
+    both = await asyncio.gather(
+        *(graph.write(w.append, [event(100 + i)]) for i in range(20) for w in (ledger, other))
+    )
     assert sorted(r.seq for (r,) in both) == list(range(10, 50))
     report = await verify(graph, ledger.signer)
     assert report.ok, report.problems

@@ -30,8 +30,9 @@ class Counting:
         self.runner = runner
         self.statements = 0
 
-    async def run(self, query: str, parameters: dict[str, Any] | None = None,
-                  **kwargs: Any) -> AsyncResult:  # fmt: skip
+    async def run(
+        self, query: str, parameters: dict[str, Any] | None = None, **kwargs: Any
+    ) -> AsyncResult:
         self.statements += 1
         return await self.runner.run(query, parameters, **kwargs)
 
@@ -40,17 +41,23 @@ def probes(*ns: int, spin: int = 0) -> list[Write]:
     """A caller's write made with the append, as decisions make theirs; ``spin``: rows to count
     first, to hold the head's lock for a while (counting on the head, which the statement has
     written, so the count cannot be planned ahead of the lock)."""
-    return [(
-        "MATCH (h:LedgerHead) UNWIND range(1, $spin) AS i UNWIND range(1, 100) AS j "
-        "WITH sum(i * j + h.size) AS spun UNWIND $ns AS n CREATE (:NowProbe {n: n})",
-        {"ns": list(ns), "spin": spin},
-    )]  # fmt: skip
+    return [
+        (
+            "MATCH (h:LedgerHead) UNWIND range(1, $spin) AS i UNWIND range(1, 100) AS j "
+            "WITH sum(i * j + h.size) AS spun UNWIND $ns AS n CREATE (:NowProbe {n: n})",
+            {"ns": list(ns), "spin": spin},
+        )
+    ]
 
 
 async def now(
-    graph: Graph, ledger: Ledger, ns: list[int], spin: int = 0, sent: list[Counting] | None = None,
+    graph: Graph,
+    ledger: Ledger,
+    ns: list[int],
+    spin: int = 0,
+    sent: list[Counting] | None = None,
     guard: Write | None = None,
-) -> tuple[list[Receipt] | None, int]:  # fmt: skip
+) -> tuple[list[Receipt] | None, int]:
     """``append_now`` of one event per number, writing a probe per number; and its statements
     (also counted in ``sent`` while it runs)."""
 
@@ -206,8 +213,9 @@ class Deadlocked(Counting):
     back: it is not sent. (A real deadlock is left to the server to break, which fails either of
     the two transactions, so a test of it could not choose the append.)"""
 
-    async def run(self, query: str, parameters: dict[str, Any] | None = None,
-                  **kwargs: Any) -> AsyncResult:  # fmt: skip
+    async def run(
+        self, query: str, parameters: dict[str, Any] | None = None, **kwargs: Any
+    ) -> AsyncResult:
         self.statements += 1
         raise TransientError("the deadlock's victim")
 

@@ -21,10 +21,17 @@ pytestmark = pytest.mark.anyio
 
 # Operators that find nodes without an index seek: what a frozen plan must not hold, since it
 # would read every node of a label (or of the graph) once the graph has grown.
-SCANS = ("AllNodesScan", "NodeByLabelScan", "UnionNodeByLabelsScan",
-         "IntersectionNodeByLabelsScan", "NodeIndexScan", "NodeIndexContainsScan",
-         "NodeIndexEndsWithScan", "DirectedRelationshipTypeScan",
-         "UndirectedRelationshipTypeScan")  # fmt: skip
+SCANS = (
+    "AllNodesScan",
+    "NodeByLabelScan",
+    "UnionNodeByLabelsScan",
+    "IntersectionNodeByLabelsScan",
+    "NodeIndexScan",
+    "NodeIndexContainsScan",
+    "NodeIndexEndsWithScan",
+    "DirectedRelationshipTypeScan",
+    "UndirectedRelationshipTypeScan",
+)
 
 DECISION_WRITES: list[Write] = [(decisions.CREATE_MANY, {"rows": []}), opening([])]
 GUARD = decisions.unchanged([], None, [], "2026-01-01T00:00:00Z")
@@ -75,18 +82,40 @@ def seeks(steps: list[tuple[str, str]]) -> set[str]:
 
 @pytest.mark.parametrize(
     ("name", "statement", "indexes"),
-    [("decision lookup", decisions.LOOKUP,
-      {"RuleSet(status)", "Principal(id)", "Institution(id)", "Consent(patient, holder)",
-       "Grant(holder, grantee)"}),
-     ("append at a guess", ledger.append_at_statement(), {"LedgerHead(id)"}),
-     ("append on the locked head", ledger.entries_statement(), {"LedgerHead(id)"}),
-     ("decisions appended at a guess, remembered facts guarded",
-      ledger.append_at_statement(DECISION_WRITES, GUARD),
-      {"LedgerHead(id)", "Institution(id)", "Decision(id)", "RuleSet(status)", "Principal(id)",
-       "Consent(patient, holder)", "Grant(holder, grantee)"}),
-     ("decisions appended on the locked head", ledger.entries_statement(DECISION_WRITES),
-      {"LedgerHead(id)", "Institution(id)", "Decision(id)"})],
-)  # fmt: skip
+    [
+        (
+            "decision lookup",
+            decisions.LOOKUP,
+            {
+                "RuleSet(status)",
+                "Principal(id)",
+                "Institution(id)",
+                "Consent(patient, holder)",
+                "Grant(holder, grantee)",
+            },
+        ),
+        ("append at a guess", ledger.append_at_statement(), {"LedgerHead(id)"}),
+        ("append on the locked head", ledger.entries_statement(), {"LedgerHead(id)"}),
+        (
+            "decisions appended at a guess, remembered facts guarded",
+            ledger.append_at_statement(DECISION_WRITES, GUARD),
+            {
+                "LedgerHead(id)",
+                "Institution(id)",
+                "Decision(id)",
+                "RuleSet(status)",
+                "Principal(id)",
+                "Consent(patient, holder)",
+                "Grant(holder, grantee)",
+            },
+        ),
+        (
+            "decisions appended on the locked head",
+            ledger.entries_statement(DECISION_WRITES),
+            {"LedgerHead(id)", "Institution(id)", "Decision(id)"},
+        ),
+    ],
+)
 async def test_fixed_plans_find_every_node_through_an_index(
     graph: Graph, name: str, statement: str, indexes: set[str]
 ) -> None:

@@ -38,8 +38,13 @@ UPLOADS = {
 }
 
 
-async def post(client: httpx.AsyncClient, key: str, name: str, data: bytes | None = None,
-               content_type: str | None = None) -> httpx.Response:  # fmt: skip
+async def post(
+    client: httpx.AsyncClient,
+    key: str,
+    name: str,
+    data: bytes | None = None,
+    content_type: str | None = None,
+) -> httpx.Response:
     body = data if data is not None else (SAMPLES / name).read_bytes()
     headers = {**bearer(key), "Content-Type": content_type or UPLOADS[name], "X-Source-Name": name}
     return await client.post("/v1/records", content=body, headers=headers)
@@ -72,8 +77,9 @@ async def test_every_sample_is_accepted_graded_and_ledgered(
         "CorePrivacy"
     }
     assert receipt["contribution"]["records"] == len(receipt["records"])
-    entry = await client.get(f"/v1/ledger/entries/{receipt['ledger']['seq']}",
-                             headers=bearer(keys["external auditor"]))  # fmt: skip
+    entry = await client.get(
+        f"/v1/ledger/entries/{receipt['ledger']['seq']}", headers=bearer(keys["external auditor"])
+    )
     assert entry.json()["entry"]["type"] == "records.ingested"
     assert entry.json()["entry"]["payload"]["source_sha256"] == receipt["sha256"]
     assert (await verify(graph, ledger.signer)).ok
@@ -101,13 +107,15 @@ async def test_the_same_file_submitted_twice_at_once_is_stored_once(
     principal = await graph.read(principals.authenticate, keys["clinic-b records"])
     assert principal is not None
     data = (SAMPLES / "sinocare.csv").read_bytes()
-    prepared = await checker.prepare(data, "csv", "s.csv", "clinic-b", load_protector(settings),
-                                     utc_now())  # fmt: skip
+    prepared = await checker.prepare(
+        data, "csv", "s.csv", "clinic-b", load_protector(settings), utc_now()
+    )
     created, release = asyncio.Event(), asyncio.Event()
 
     async def first_held_open(tx: AsyncManagedTransaction) -> service.Stored:
-        stored = await service.submit(tx, ledger, principal, "clinic-b", prepared, "csv", "s.csv",
-                                      len(data))  # fmt: skip
+        stored = await service.submit(
+            tx, ledger, principal, "clinic-b", prepared, "csv", "s.csv", len(data)
+        )
         created.set()
         await release.wait()  # not committed until the second attempt is under way
         return stored
@@ -140,8 +148,10 @@ async def test_a_violation_refuses_the_whole_file_and_writes_nothing(
     body = r.json()
     assert body["error"] == "record_rules_violated"
     got = {(v["location"], v["rule"]) for v in body["violations"]}
-    assert got == {("records.json records[2].observations[0]", "R-GLUCOSE"),
-                   ("records.json records[3].patient.resident_id", "R-RESIDENT-ID")}  # fmt: skip
+    assert got == {
+        ("records.json records[2].observations[0]", "R-GLUCOSE"),
+        ("records.json records[3].patient.resident_id", "R-RESIDENT-ID"),
+    }
     assert all(v["message_zh"] and v["message_en"] for v in body["violations"])
     for label in ("Source", "Record", "Field", "Patient", "Contribution"):
         assert await count(graph, label) == 0, label
@@ -152,23 +162,49 @@ async def test_a_violation_refuses_the_whole_file_and_writes_nothing(
 @pytest.mark.parametrize(
     ("data", "content_type", "status", "error", "names"),
     [
-        (b'{"records": [{"patient": {"nmae": "x"}}]}', "application/json", 400,
-         "unreadable_input", "records[0].patient.nmae"),
-        (b"PK\x03\x04broken", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-         400, "unreadable_input", "not a readable XLSX"),
-        ("用户编号,测量时间\nU1,2026/11/01 08:00\n".encode("gb18030"), "text/csv", 400,
-         "unreadable_input", "missing columns"),
-        (b'{"resourceType": "Bundle", "type": "collection", "entry": [{"resource": '
-         b'{"resourceType": "Foo"}}]}', "application/fhir+json", 400, "unreadable_input",
-         'Bundle.entry.0.resource.resourceType: "Foo" is not a FHIR R4 resource type'),
+        (
+            b'{"records": [{"patient": {"nmae": "x"}}]}',
+            "application/json",
+            400,
+            "unreadable_input",
+            "records[0].patient.nmae",
+        ),
+        (
+            b"PK\x03\x04broken",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            400,
+            "unreadable_input",
+            "not a readable XLSX",
+        ),
+        (
+            "用户编号,测量时间\nU1,2026/11/01 08:00\n".encode("gb18030"),
+            "text/csv",
+            400,
+            "unreadable_input",
+            "missing columns",
+        ),
+        (
+            b'{"resourceType": "Bundle", "type": "collection", "entry": [{"resource": '
+            b'{"resourceType": "Foo"}}]}',
+            "application/fhir+json",
+            400,
+            "unreadable_input",
+            'Bundle.entry.0.resource.resourceType: "Foo" is not a FHIR R4 resource type',
+        ),
         (b"GIF89a", "image/gif", 415, "unsupported_media_type", "image/gif"),
         (b"", "application/json", 400, "unreadable_input", "empty"),
     ],
-)  # fmt: skip
+)
 async def test_unreadable_input_is_a_clear_4xx(
-    client: httpx.AsyncClient, keys: dict[str, str], graph: Graph, data: bytes,
-    content_type: str, status: int, error: str, names: str,
-) -> None:  # fmt: skip
+    client: httpx.AsyncClient,
+    keys: dict[str, str],
+    graph: Graph,
+    data: bytes,
+    content_type: str,
+    status: int,
+    error: str,
+    names: str,
+) -> None:
     r = await post(client, keys["clinic-b records"], "upload", data, content_type)
     assert r.status_code == status
     assert r.json()["error"] == error
@@ -205,8 +241,11 @@ async def test_no_plaintext_identifier_anywhere_in_neo4j(
     for entry in bundle["entry"]:
         res: dict[str, Any] = entry["resource"]
         if res["resourceType"] == "Patient":
-            secrets |= {res["name"][0]["text"], res["address"][0]["text"],
-                        res["identifier"][0]["value"]}  # fmt: skip
+            secrets |= {
+                res["name"][0]["text"],
+                res["address"][0]["text"],
+                res["identifier"][0]["value"],
+            }
     assert len(secrets) >= 12
     async with graph.driver.session() as s:
         rows = await (await s.run("MATCH (n) RETURN properties(n) AS p")).data()
@@ -215,8 +254,9 @@ async def test_no_plaintext_identifier_anywhere_in_neo4j(
     assert leaks == set()
     # ... and the holding institution still reads them back.
     receipt = (await post(client, keys["clinic-c records"], "records.json")).json()
-    record = await client.get(f"/v1/records/{receipt['records'][0]['id']}",
-                              headers=bearer(keys["clinic-c records"]))  # fmt: skip
+    record = await client.get(
+        f"/v1/records/{receipt['records'][0]['id']}", headers=bearer(keys["clinic-c records"])
+    )
     values = {f["value"] for f in record.json()["fields"]}
     assert values & secrets
 
@@ -236,8 +276,9 @@ async def test_reading_records_respects_institution_and_role(
     other = await client.get(f"/v1/records/{rid}", headers=bearer(keys["hosp-a EHR"]))
     assert other.status_code == 403
     assert "clinic-b" not in other.text
-    analyst = (await client.get(f"/v1/records/{rid}",
-                                headers=bearer(keys["alliance analyst"]))).json()  # fmt: skip
+    analyst = (
+        await client.get(f"/v1/records/{rid}", headers=bearer(keys["alliance analyst"]))
+    ).json()
     name = next(f for f in analyst["fields"] if f["kind"] == "PersonName")
     assert name["value"] is None
     glucose = next(f for f in analyst["fields"] if f["kind"] == "FastingGlucose")
@@ -258,10 +299,12 @@ async def test_one_patient_links_across_sources_by_pseudonym(
     )
     await post(client, keys["hosp-a EHR"], "b.json", json.dumps(other).encode(), "application/json")
     async with graph.driver.session() as s:
-        rows = await (await s.run(
-            "MATCH (p:Patient)<-[:ABOUT]-(r:Record) RETURN p.pseudonym AS p, "
-            "collect(DISTINCT r.institution) AS inst"
-        )).data()  # fmt: skip
+        rows = await (
+            await s.run(
+                "MATCH (p:Patient)<-[:ABOUT]-(r:Record) RETURN p.pseudonym AS p, "
+                "collect(DISTINCT r.institution) AS inst"
+            )
+        ).data()
     assert len(rows) == 1
     assert sorted(rows[0]["inst"]) == ["clinic-b", "hosp-a"]
 
@@ -274,9 +317,11 @@ async def test_contribution_log(
     assert c["records"] == 4
     assert c["completeness"] == 1.0
     async with graph.driver.session() as s:
-        row = await (await s.run(
-            "MATCH (c:Contribution)-[:FOR]->(s:Source) RETURN c {.*} AS c, s.sha256 AS sha"
-        )).single()  # fmt: skip
+        row = await (
+            await s.run(
+                "MATCH (c:Contribution)-[:FOR]->(s:Source) RETURN c {.*} AS c, s.sha256 AS sha"
+            )
+        ).single()
     assert row is not None
     assert row["sha"] == receipt["sha256"]
     assert row["c"]["institution"] == "clinic-b"

@@ -26,8 +26,14 @@ from tests.integration.ledgerkit import run, verify
 
 pytestmark = pytest.mark.anyio
 
-VISIT = {"kind": "access", "purpose": "treatment", "legal_basis": "contract",
-         "holder": "clinic-b", "categories": ["health_status"], "max_level": 3}  # fmt: skip
+VISIT = {
+    "kind": "access",
+    "purpose": "treatment",
+    "legal_basis": "contract",
+    "holder": "clinic-b",
+    "categories": ["health_status"],
+    "max_level": 3,
+}
 
 
 class Deciding:
@@ -73,20 +79,25 @@ async def principal_of(graph: Graph, key: str) -> Principal:
 async def use_grant(graph: Graph, valid_until: str) -> None:
     """clinic-b lets hosp-a use its health-status data for treatment, written straight into the
     graph: not through this process, and not on the ledger."""
-    await run(graph, """
+    await run(
+        graph,
+        """
         CREATE (:Grant {id: 'grant-test', right: 'use', holder: 'clinic-b', grantee: 'hosp-a',
                         purposes: ['treatment'], categories: ['health_status'], max_level: 3,
                         valid_from: $start, valid_until: $until, granted_by: 'test'})
-        """, start=_iso(timedelta(days=-1)), until=valid_until)  # fmt: skip
+        """,
+        start=_iso(timedelta(days=-1)),
+        until=valid_until,
+    )
 
 
 async def counts(graph: Graph) -> tuple[int, int]:
     """Decisions stored and the ledger's size."""
 
     async def read(tx: AsyncManagedTransaction) -> tuple[int, int]:
-        record = await (await tx.run(
-            "MATCH (h:LedgerHead) RETURN COUNT { (:Decision) } AS d, h.size AS size"
-        )).single(strict=True)  # fmt: skip
+        record = await (
+            await tx.run("MATCH (h:LedgerHead) RETURN COUNT { (:Decision) } AS d, h.size AS size")
+        ).single(strict=True)
         return int(record["d"]), int(record["size"])
 
     return await graph.read(read)
@@ -127,8 +138,9 @@ async def test_a_grant_revoked_behind_the_process_s_back_is_seen_under_the_lock(
     assert verdict(await deciding(doctor)) == ("permit", [])
     decided, size = await counts(graph)
     # Neither this process nor the ledger sees this: only reading the facts again can.
-    await run(graph, "MATCH (g:Grant {id: 'grant-test'}) SET g.revoked = $now",
-              now=_iso(timedelta()))  # fmt: skip
+    await run(
+        graph, "MATCH (g:Grant {id: 'grant-test'}) SET g.revoked = $now", now=_iso(timedelta())
+    )
     assert verdict(await deciding(doctor)) == ("deny", ["RL-USE-GRANT"])
     assert deciding.lookups == 2  # the remembered facts failed the guard: looked up again
     # The guarded statement wrote nothing; the decision was recorded once.
@@ -159,8 +171,12 @@ async def test_a_principal_revoked_behind_the_process_s_back_is_refused_and_noth
     principal = await principal_of(graph, doctor)
     assert verdict(await deciding(doctor)) == ("permit", [])
     decided, size = await counts(graph)
-    await run(graph, "MATCH (p:Principal {id: $id}) SET p.revoked = $now", id=principal.id,
-              now=_iso(timedelta()))  # fmt: skip
+    await run(
+        graph,
+        "MATCH (p:Principal {id: $id}) SET p.revoked = $now",
+        id=principal.id,
+        now=_iso(timedelta()),
+    )
     ask = service.Ask(principal, DecisionIn.model_validate(VISIT))  # authenticated before
     (outcome,) = await service.decide_now(
         graph, deciding.ledger, deciding.rulesets, [ask], deciding.remembered
@@ -184,8 +200,12 @@ async def test_a_rule_set_activated_behind_the_process_s_back_is_seen(
     text = shipped[:target] + "sh:targetClass hs:NoSuchClass" + shipped[target + len(old) :]
     assert text != shipped
     other = RedLines(rules=text).rule_set
-    await run(graph, "CREATE (:RuleSet {hash: $hash, text: $text, status: 'active'})",
-              hash=other, text=text)  # fmt: skip
+    await run(
+        graph,
+        "CREATE (:RuleSet {hash: $hash, text: $text, status: 'active'})",
+        hash=other,
+        text=text,
+    )
     again = await deciding(doctor)
     assert verdict(again) == ("permit", [])
     assert not isinstance(again, Exception)

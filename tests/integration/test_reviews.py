@@ -16,9 +16,16 @@ EMERGENCY = {"justification": "患者昏迷送急诊，需调阅其糖尿病随�
 
 
 async def decide(client: httpx.AsyncClient, key: str, **change: Any) -> dict[str, Any]:
-    body = {"kind": "access", "purpose": "treatment", "legal_basis": "consent",
-            "holder": "hosp-a", "patients": ["ps_" + "0" * 40], "categories": ["health_status"],
-            "max_level": 3, **change}  # fmt: skip
+    body = {
+        "kind": "access",
+        "purpose": "treatment",
+        "legal_basis": "consent",
+        "holder": "hosp-a",
+        "patients": ["ps_" + "0" * 40],
+        "categories": ["health_status"],
+        "max_level": 3,
+        **change,
+    }
     r = await client.post("/v1/decisions", json=body, headers=bearer(key))
     assert r.status_code == 200, r.text
     out: dict[str, Any] = r.json()
@@ -58,8 +65,14 @@ async def test_break_glass_permits_over_consent_and_opens_a_review(
 async def test_break_glass_never_lifts_core_private_egress(
     client: httpx.AsyncClient, keys: dict[str, str]
 ) -> None:
-    d = await decide(client, keys["hosp-a endocrinologist"], kind="export", recipient="hosp-a",
-                     max_level=5, emergency=EMERGENCY)  # fmt: skip
+    d = await decide(
+        client,
+        keys["hosp-a endocrinologist"],
+        kind="export",
+        recipient="hosp-a",
+        max_level=5,
+        emergency=EMERGENCY,
+    )
     assert d["verdict"] == "deny"
     assert d["override"] is False
     assert "RL-CORE-EGRESS" in [r["rule"] for r in d["reasons"]]
@@ -104,8 +117,7 @@ async def test_review_flow_claim_decide_and_exemption(
 async def test_only_reviewers_act_and_reasons_are_required(
     client: httpx.AsyncClient, keys: dict[str, str]
 ) -> None:
-    d = await decide(client, keys["hosp-a endocrinologist"], legal_basis="emergency",
-                     patients=[])  # fmt: skip
+    d = await decide(client, keys["hosp-a endocrinologist"], legal_basis="emergency", patients=[])
     assert d["verdict"] == "review"
     rid = d["review"]
     for who in ("hosp-a endocrinologist", "alliance analyst", "demo admin"):
@@ -113,8 +125,9 @@ async def test_only_reviewers_act_and_reasons_are_required(
         assert r.status_code == 403, who
     reviewer = bearer(keys["review committee member"])
     await client.post(f"/v1/reviews/{rid}/claim", headers=reviewer)
-    short = await client.post(f"/v1/reviews/{rid}/decide", headers=reviewer,
-                              json={"outcome": "reverse", "reason": "no"})  # fmt: skip
+    short = await client.post(
+        f"/v1/reviews/{rid}/decide", headers=reviewer, json={"outcome": "reverse", "reason": "no"}
+    )
     assert short.status_code == 422
     endless = {"outcome": "exemption", "reason": "没有期限的豁免不被允许"}
     loose = await client.post(f"/v1/reviews/{rid}/decide", headers=reviewer, json=endless)

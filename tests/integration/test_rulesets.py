@@ -18,10 +18,18 @@ LAX = SHIPPED.replace(
     "sh:property [ sh:path hs:requestsLevel ; sh:maxInclusive 3 ] .",
     "sh:property [ sh:path hs:requestsLevel ; sh:maxInclusive 4 ] .",
 )
-PREFIXES = ("@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
-            "@prefix hs: <https://w3id.org/health-shield/ns#> .\n")  # fmt: skip
-EXPORT = {"kind": "training", "purpose": "model_training", "legal_basis": "statutory_duty",
-          "holder": "hosp-a", "categories": ["health_status"], "max_level": 4}  # fmt: skip
+PREFIXES = (
+    "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+    "@prefix hs: <https://w3id.org/health-shield/ns#> .\n"
+)
+EXPORT = {
+    "kind": "training",
+    "purpose": "model_training",
+    "legal_basis": "statutory_duty",
+    "holder": "hosp-a",
+    "categories": ["health_status"],
+    "max_level": 4,
+}
 
 
 async def upload(client: httpx.AsyncClient, key: str, text: str) -> httpx.Response:
@@ -49,9 +57,15 @@ async def test_upload_replay_and_two_person_activation(
     h = body["ruleset"]["hash"]
     assert body["ruleset"]["status"] == "candidate"
     assert body["replayed"] == 1
-    assert body["changes"] == [{
-        "decision": before["id"], "verdict_now": "deny", "verdict_candidate": "permit",
-        "rules_now": ["RL-CORE-EGRESS"], "rules_candidate": []}]  # fmt: skip
+    assert body["changes"] == [
+        {
+            "decision": before["id"],
+            "verdict_now": "deny",
+            "verdict_candidate": "permit",
+            "rules_now": ["RL-CORE-EGRESS"],
+            "rules_candidate": [],
+        }
+    ]
     assert (await upload(client, steward, LAX)).status_code == 409
     # One approval is not enough: decisions still use the shipped rules.
     first = await client.post(f"/v1/rulesets/{h}/approve", headers=bearer(steward))
@@ -70,18 +84,31 @@ async def test_upload_replay_and_two_person_activation(
 @pytest.mark.parametrize(
     ("text", "status", "says"),
     [
-        ("@prefix hs: <https://w3id.org/health-shield/ns#> .\nhs:a hs:b hs:c ;\n  hs:d .\n",
-         400, "line 3, column"),
-        (PREFIXES + "hs:X a sh:NodeShape ; hs:ruleId \"X\" ; sh:targetClass hs:C ;\n"
-         "  sh:property [ sh:path hs:p ; sh:minCount \"many\" ] .\n", 422, "SHACL-for-SHACL"),
-        (PREFIXES + "hs:X a sh:NodeShape ; sh:targetClass hs:C ;\n"
-         "  sh:property [ sh:path hs:p ; sh:minCount 1 ] .\n",
-         422, "hs:ruleId"),
+        (
+            "@prefix hs: <https://w3id.org/health-shield/ns#> .\nhs:a hs:b hs:c ;\n  hs:d .\n",
+            400,
+            "line 3, column",
+        ),
+        (
+            PREFIXES + 'hs:X a sh:NodeShape ; hs:ruleId "X" ; sh:targetClass hs:C ;\n'
+            '  sh:property [ sh:path hs:p ; sh:minCount "many" ] .\n',
+            422,
+            "SHACL-for-SHACL",
+        ),
+        (
+            PREFIXES + "hs:X a sh:NodeShape ; sh:targetClass hs:C ;\n"
+            "  sh:property [ sh:path hs:p ; sh:minCount 1 ] .\n",
+            422,
+            "hs:ruleId",
+        ),
         # rdflib parses nested blank nodes by recursion: this was a RecursionError, a 500.
-        (PREFIXES + "hs:a hs:b " + "[ hs:c " * 1000 + "1" + " ]" * 1000 + " .\n",
-         400, "nested too deeply"),
+        (
+            PREFIXES + "hs:a hs:b " + "[ hs:c " * 1000 + "1" + " ]" * 1000 + " .\n",
+            400,
+            "nested too deeply",
+        ),
     ],
-)  # fmt: skip
+)
 async def test_bad_rule_sets_are_refused_with_the_place(
     client: httpx.AsyncClient, keys: dict[str, str], text: str, status: int, says: str
 ) -> None:
@@ -97,6 +124,7 @@ async def test_only_stewards_upload_and_only_steward_and_reviewer_approve(
     h = (await upload(client, keys["alliance data steward"], LAX)).json()["ruleset"]["hash"]
     r = await client.post(f"/v1/rulesets/{h}/approve", headers=bearer(keys["demo admin"]))
     assert r.status_code == 403
-    missing = await client.post("/v1/rulesets/sha256:nope/approve",
-                                headers=bearer(keys["review committee member"]))  # fmt: skip
+    missing = await client.post(
+        "/v1/rulesets/sha256:nope/approve", headers=bearer(keys["review committee member"])
+    )
     assert missing.status_code == 404

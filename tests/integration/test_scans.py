@@ -22,17 +22,21 @@ SHEETS = REPO_ROOT / "samples" / "sheets"
 TRUTH = json.loads((SHEETS / "sheet-01-truth.json").read_text("utf-8"))["sheet"]
 
 
-async def post(client: httpx.AsyncClient, key: str, body: bytes, media: str,
-               name: str) -> httpx.Response:  # fmt: skip
+async def post(
+    client: httpx.AsyncClient, key: str, body: bytes, media: str, name: str
+) -> httpx.Response:
     headers = {**bearer(key), "Content-Type": media, "X-Source-Name": name}
     return await client.post("/v1/records", content=body, headers=headers)
 
 
 @pytest.mark.parametrize(
     ("name", "media"),
-    [("sheet-01-handwritten.png", "image/png"), ("sheet-01-printed.pdf", "application/pdf"),
-     ("sheet-01-note.txt", "text/plain; charset=utf-8")],
-)  # fmt: skip
+    [
+        ("sheet-01-handwritten.png", "image/png"),
+        ("sheet-01-printed.pdf", "application/pdf"),
+        ("sheet-01-note.txt", "text/plain; charset=utf-8"),
+    ],
+)
 async def test_scans_and_notes_are_graded_protected_and_stored(
     client: httpx.AsyncClient, keys: dict[str, str], name: str, media: str
 ) -> None:

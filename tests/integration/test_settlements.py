@@ -40,8 +40,7 @@ async def test_the_seeds_game_settles_into_points_and_is_ledgered(
 ) -> None:
     anyone = bearer(keys["alliance analyst"])
     checked = await client.post("/v1/settlements/shapley", json=SEED_GAME, headers=anyone)
-    assert checked.json()["shapley"] == {"hosp-a": "190/3", "clinic-b": "70/3",
-                                         "clinic-c": "40/3"}  # fmt: skip
+    assert checked.json()["shapley"] == {"hosp-a": "190/3", "clinic-b": "70/3", "clinic-c": "40/3"}
     operator = bearer(keys["alliance operator"])
     r = await client.post("/v1/settlements", json={**SETTLEMENT, "pool": 100}, headers=operator)
     assert r.status_code == 201, r.text
@@ -65,16 +64,21 @@ async def test_the_seeds_game_settles_into_points_and_is_ledgered(
     ("change", "message"),
     [
         ({"game": {**SEED_GAME, "players": ["hosp-a", "clinic-b", "nowhere"]}}, "unknown players"),
-        ({"game": {"players": ["hosp-a", "x"], "values": {"hosp-a": 1, "x": 1, "hosp-a,x": 2}}},
-         "registered institutions: x"),
+        (
+            {"game": {"players": ["hosp-a", "x"], "values": {"hosp-a": 1, "x": 1, "hosp-a,x": 2}}},
+            "registered institutions: x",
+        ),
         ({"game": {"players": ["hosp-a"], "values": {"hosp-a": -5}}}, "no player has a positive"),
         ({"game": {**SEED_GAME, "values": {"hosp-a": 1}}}, "missing"),
     ],
-)  # fmt: skip
+)
 async def test_bad_settlements_are_refused_and_write_nothing(
-    client: httpx.AsyncClient, keys: dict[str, str], graph: Graph, change: dict[str, Any],
+    client: httpx.AsyncClient,
+    keys: dict[str, str],
+    graph: Graph,
+    change: dict[str, Any],
     message: str,
-) -> None:  # fmt: skip
+) -> None:
     operator = bearer(keys["alliance operator"])
     r = await client.post("/v1/settlements", json={**SETTLEMENT, **change}, headers=operator)
     assert r.status_code == 422, r.text
@@ -94,8 +98,9 @@ async def test_redemption_spends_points_and_a_short_balance_is_409(
     assert [i["id"] for i in listed.json()] == [ITEM["id"]]
 
     clinic_c = bearer(keys["clinic-c records"])
-    short = await client.post("/v1/redemptions", json={"item": ITEM["id"], "quantity": 2},
-                              headers=clinic_c)  # fmt: skip
+    short = await client.post(
+        "/v1/redemptions", json={"item": ITEM["id"], "quantity": 2}, headers=clinic_c
+    )
     assert short.status_code == 409
     assert "costs 200, the balance is 133" in short.json()["detail"]
     assert len(await entry_sums(graph)) == 1  # nothing written by the refusal
@@ -103,23 +108,33 @@ async def test_redemption_spends_points_and_a_short_balance_is_409(
     assert spent.status_code == 201, spent.text
     assert spent.json()["balance"] == 33
     assert await points(client, keys["clinic-c records"], "clinic-c") == {
-        "institution": "clinic-c", "balance": 33, "earned": 133, "spent": 100}  # fmt: skip
+        "institution": "clinic-c",
+        "balance": 33,
+        "earned": 133,
+        "spent": 100,
+    }
     history = await client.get("/v1/points/clinic-c/history", headers=clinic_c)
     assert [(h["kind"], h["amount"]) for h in history.json()] == [
-        ("redemption", -100), ("settlement", 133)]  # fmt: skip
+        ("redemption", -100),
+        ("settlement", 133),
+    ]
 
     # Concurrent redemptions cannot overspend: 233 points buy two, whatever the interleaving.
     clinic_b = bearer(keys["clinic-b records"])
-    replies = await asyncio.gather(*(
-        client.post("/v1/redemptions", json={"item": ITEM["id"]}, headers=clinic_b)
-        for _ in range(5)))  # fmt: skip
+    replies = await asyncio.gather(
+        *(
+            client.post("/v1/redemptions", json={"item": ITEM["id"]}, headers=clinic_b)
+            for _ in range(5)
+        )
+    )
     assert sorted(r.status_code for r in replies) == [201, 201, 409, 409, 409]
     assert (await points(client, keys["clinic-b records"], "clinic-b"))["balance"] == 33
     assert set(await entry_sums(graph)) == {0}
 
     # Scope: one institution cannot spend or read another's points; unknown items are 404.
-    theft = await client.post("/v1/redemptions", json={"item": ITEM["id"],
-                              "institution": "hosp-a"}, headers=clinic_c)  # fmt: skip
+    theft = await client.post(
+        "/v1/redemptions", json={"item": ITEM["id"], "institution": "hosp-a"}, headers=clinic_c
+    )
     assert theft.status_code == 403
     peek = await client.get("/v1/points/hosp-a", headers=clinic_c)
     assert peek.status_code == 403
@@ -132,8 +147,9 @@ async def test_uploads_earn_points_once_by_the_documented_formula(
 ) -> None:
     clinic_b = bearer(keys["clinic-b records"])
     data = (REPO_ROOT / "samples" / "records.json").read_bytes()
-    sent = await client.post("/v1/records", content=data,
-                             headers={**clinic_b, "Content-Type": "application/json"})  # fmt: skip
+    sent = await client.post(
+        "/v1/records", content=data, headers={**clinic_b, "Content-Type": "application/json"}
+    )
     assert sent.status_code == 201, sent.text
     c = sent.json()["contribution"]
     expected = int((c["fields"] - c["flagged"]) * (0.5 + 0.5 * c["completeness"]))

@@ -31,24 +31,37 @@ from tests.integration.ledgerkit import run, verify
 
 pytestmark = pytest.mark.anyio
 SYSTEMS = {"hosp-a": "hosp-a EHR", "clinic-b": "clinic-b records", "clinic-c": "clinic-c records"}
-JOB = {"institutions": ["hosp-a", "clinic-b", "clinic-c"], "requester": "hosp-a",
-       "legal_basis": "contract", "rounds": 2}  # fmt: skip
+JOB = {
+    "institutions": ["hosp-a", "clinic-b", "clinic-c"],
+    "requester": "hosp-a",
+    "legal_basis": "contract",
+    "rounds": 2,
+}
 
 
 async def submit(client: httpx.AsyncClient, keys: dict[str, str]) -> None:
     rng = random.Random(4)
     for institution, n in (("hosp-a", 80), ("clinic-b", 30), ("clinic-c", 30)):
         body = json.dumps(json_document(rng, n), ensure_ascii=False).encode()
-        r = await client.post("/v1/records", content=body, headers={
-            **bearer(keys[SYSTEMS[institution]]), "Content-Type": "application/json"})  # fmt: skip
+        r = await client.post(
+            "/v1/records",
+            content=body,
+            headers={**bearer(keys[SYSTEMS[institution]]), "Content-Type": "application/json"},
+        )
         assert r.status_code == 201, r.text
 
 
 async def grant_training(client: httpx.AsyncClient, keys: dict[str, str]) -> None:
     for institution, system in SYSTEMS.items():
-        grant = {"right": "use", "holder": institution, "grantee": "alliance",
-                 "purposes": ["model_training"], "categories": ["health_status"],
-                 "max_level": 3, "valid_from": "2026-01-01T00:00:00+08:00"}  # fmt: skip
+        grant = {
+            "right": "use",
+            "holder": institution,
+            "grantee": "alliance",
+            "purposes": ["model_training"],
+            "categories": ["health_status"],
+            "max_level": 3,
+            "valid_from": "2026-01-01T00:00:00+08:00",
+        }
         r = await client.post("/v1/grants", json=grant, headers=bearer(keys[system]))
         assert r.status_code == 201, r.text
 
@@ -134,8 +147,9 @@ async def test_training_needs_use_rights_then_runs_federated_and_settles(
 
     # Every round is on the ledger with each institution's update digest; raw data never are.
     anyone = bearer(keys["external auditor"])
-    round_entry = await client.get(f"/v1/ledger/entries/{done['history'][0]['ledger_seq']}",
-                                   headers=anyone)  # fmt: skip
+    round_entry = await client.get(
+        f"/v1/ledger/entries/{done['history'][0]['ledger_seq']}", headers=anyone
+    )
     payload = round_entry.json()["entry"]["payload"]
     assert round_entry.json()["entry"]["type"] == "training.round"
     assert {u["institution"] for u in payload["updates"]} == set(SYSTEMS)
@@ -147,8 +161,9 @@ async def test_training_needs_use_rights_then_runs_federated_and_settles(
     assert {g["holder"] for g in operation} == set(SYSTEMS)
     assert {g["product"] for g in operation} == {done["product"]}
 
-    settled = await client.post(f"/v1/training-jobs/{job['id']}/settlement",
-                                json={"pool": 1000}, headers=operator)  # fmt: skip
+    settled = await client.post(
+        f"/v1/training-jobs/{job['id']}/settlement", json={"pool": 1000}, headers=operator
+    )
     assert settled.status_code == 201, settled.text
     assert settled.json()["valuation"] == "retraining"
     assert settled.json()["job"] == job["id"]
@@ -167,17 +182,27 @@ async def ready_operator(
     return operator
 
 
-async def start_job(graph: Graph, ledger: Ledger, settings: Settings,
-                    operator: Principal) -> TrainingJobOut:  # fmt: skip
+async def start_job(
+    graph: Graph, ledger: Ledger, settings: Settings, operator: Principal
+) -> TrainingJobOut:
     """A recorded job (decisions passed), not yet run: the test runs or abandons it."""
-    return await service.start(graph, ledger, RuleSetCache(RedLines()), settings.training,
-                               operator, TrainingJobIn.model_validate(JOB))  # fmt: skip
+    return await service.start(
+        graph,
+        ledger,
+        RuleSetCache(RedLines()),
+        settings.training,
+        operator,
+        TrainingJobIn.model_validate(JOB),
+    )
 
 
 async def test_a_stopping_service_stops_the_job_and_every_process(
-    client: httpx.AsyncClient, keys: dict[str, str], graph: Graph, ledger: Ledger,
+    client: httpx.AsyncClient,
+    keys: dict[str, str],
+    graph: Graph,
+    ledger: Ledger,
     settings: Settings,
-) -> None:  # fmt: skip
+) -> None:
     operator = await ready_operator(client, keys, graph)
     job = await start_job(graph, ledger, settings, operator)
     stop = threading.Event()
@@ -193,15 +218,21 @@ async def test_a_stopping_service_stops_the_job_and_every_process(
 
 
 async def test_jobs_orphaned_by_a_dead_process_are_failed_at_start_up(
-    client: httpx.AsyncClient, keys: dict[str, str], graph: Graph, ledger: Ledger,
+    client: httpx.AsyncClient,
+    keys: dict[str, str],
+    graph: Graph,
+    ledger: Ledger,
     settings: Settings,
-) -> None:  # fmt: skip
+) -> None:
     operator = await ready_operator(client, keys, graph)
     stale = await start_job(graph, ledger, settings, operator)
     alive = await start_job(graph, ledger, settings, operator)
     # The first one's process died ten minutes ago; the second one's still touches it.
-    await run(graph, "MATCH (j:TrainingJob {id: $id}) SET j.heartbeat = '2026-01-01T00:00:00Z'",
-              id=stale.id)  # fmt: skip
+    await run(
+        graph,
+        "MATCH (j:TrainingJob {id: $id}) SET j.heartbeat = '2026-01-01T00:00:00Z'",
+        id=stale.id,
+    )
     assert await service.reap_orphans(graph, ledger) == [stale.id]
     assert (await graph.read(service.get, stale.id)).status == "failed"
     assert (await graph.read(service.get, alive.id)).status == "running"

@@ -96,9 +96,27 @@ def test_deep_nesting_is_refused_by_name(
 
 
 # Cell values put in place of each cell of a meter export's first rows.
-CELLS = ("", " ", "0", "-1", "1e400", "9" * 400, "nan", "inf", "１２３", "7,4", "mmol", "😀",
-         "2026/13/45 25:61", "2099/01/01 08:00", "2026/10/20", "x;y", '"', "空腹",
-         "早餐后2小时")  # fmt: skip
+CELLS = (
+    "",
+    " ",
+    "0",
+    "-1",
+    "1e400",
+    "9" * 400,
+    "nan",
+    "inf",
+    "１２３",
+    "7,4",
+    "mmol",
+    "😀",
+    "2026/13/45 25:61",
+    "2099/01/01 08:00",
+    "2026/10/20",
+    "x;y",
+    '"',
+    "空腹",
+    "早餐后2小时",
+)
 
 
 def _csv_variants(name: str, encoding: str, sep: str) -> Iterator[bytes]:

@@ -39,8 +39,14 @@ def test_every_engine_agrees_with_the_recorded_verdicts(engine: Engine) -> None:
 
 
 def _cases() -> list[Case]:
-    return [(DecisionIn.model_validate(item["request"]), corpus.facts_of(item["facts"]),
-             f"{corpus.IRI}/{i}") for i, item in enumerate(CORPUS)]  # fmt: skip
+    return [
+        (
+            DecisionIn.model_validate(item["request"]),
+            corpus.facts_of(item["facts"]),
+            f"{corpus.IRI}/{i}",
+        )
+        for i, item in enumerate(CORPUS)
+    ]
 
 
 def _keys(findings: list[Finding]) -> list[tuple[str, str, str]]:
@@ -53,8 +59,11 @@ def test_requests_judged_together_get_what_they_get_alone() -> None:
     redlines.batchable = True
     asks = _cases()
     for size in (2, 7, 32):
-        together = [found for start in range(0, len(asks), size)
-                    for found in redlines.check_many(asks[start : start + size])]  # fmt: skip
+        together = [
+            found
+            for start in range(0, len(asks), size)
+            for found in redlines.check_many(asks[start : start + size])
+        ]
         assert [_keys(f) for f in together] == [_keys(redlines.check(*a)) for a in asks]
 
 
@@ -77,8 +86,9 @@ def test_rules_that_look_across_requests_are_not_batched() -> None:
     assert not corpus.batches_like_singles(redlines)
     asks = _cases()[:20]
     assert not redlines.batchable  # until vetted, every request is judged alone
-    assert [_keys(f) for f in redlines.check_many(asks)] == [_keys(redlines.check(*a))
-                                                             for a in asks]  # fmt: skip
+    assert [_keys(f) for f in redlines.check_many(asks)] == [
+        _keys(redlines.check(*a)) for a in asks
+    ]
     assert all(not redlines.check(*a) for a in asks)
 
 
@@ -113,8 +123,9 @@ def test_remembered_findings_are_the_engines_under_each_requests_own_iri(
     asks = _cases()
     # Some requests twice in one call, under other IRIs: judged once, answered under each IRI.
     first = asks + _again(asks[:20])
-    assert [_keys(f) for f in redlines.check_many(first)] == [_keys(redlines.alone(*a))
-                                                              for a in first]  # fmt: skip
+    assert [_keys(f) for f in redlines.check_many(first)] == [
+        _keys(redlines.alone(*a)) for a in first
+    ]
     assert redlines.remembered == len(asks)
     later = [(request, facts, f"{iri}/later") for request, facts, iri in asks]
     expected = [_keys(redlines.alone(*a)) for a in later]
@@ -139,8 +150,9 @@ def test_a_full_memo_starts_over_without_changing_findings(
     asks = _cases()[:60]
     for start in range(0, len(asks), 4):
         part = asks[start : start + 4]
-        assert [_keys(f) for f in redlines.check_many(part)] == [_keys(redlines.alone(*a))
-                                                                 for a in part]  # fmt: skip
+        assert [_keys(f) for f in redlines.check_many(part)] == [
+            _keys(redlines.alone(*a)) for a in part
+        ]
         assert redlines.remembered <= 5 + len(part)
 
 

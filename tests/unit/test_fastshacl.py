@@ -24,17 +24,53 @@ from ingest.model import Datum, Extracted, Subject, SubjectKind
 from ingest.rdf import HS, build
 
 KINDS = (
-    "PersonName", "ResidentId", "PhoneNumber", "Address", "MedicalRecordNumber", "DeviceUserId",
-    "BirthDate", "Sex", "FastingGlucose", "PostprandialGlucose", "RandomGlucose", "HbA1c",
-    "SystolicPressure", "DiastolicPressure", "BodyWeight", "EGFR", "HIVTest", "Condition",
-    "MedicationStatement", "Prescription", "EncounterDate", "ConsentStatement", "InsuranceNumber",
-    "InstitutionName", "AggregateCount", "UnknownKind",
-)  # fmt: skip
+    "PersonName",
+    "ResidentId",
+    "PhoneNumber",
+    "Address",
+    "MedicalRecordNumber",
+    "DeviceUserId",
+    "BirthDate",
+    "Sex",
+    "FastingGlucose",
+    "PostprandialGlucose",
+    "RandomGlucose",
+    "HbA1c",
+    "SystolicPressure",
+    "DiastolicPressure",
+    "BodyWeight",
+    "EGFR",
+    "HIVTest",
+    "Condition",
+    "MedicationStatement",
+    "Prescription",
+    "EncounterDate",
+    "ConsentStatement",
+    "InsuranceNumber",
+    "InstitutionName",
+    "AggregateCount",
+    "UnknownKind",
+)
 VALUES: tuple[str | Decimal | int, ...] = (
-    Decimal("7.2"), Decimal("0.4"), Decimal("61"), Decimal("3"), Decimal("20.5"), Decimal("250"),
-    Decimal("-1"), 42, 0, "13812345678", "12345", "010-65123456", "110105194912310021",
-    "11010519491231002X", "11010519491231002", "张三", "negative", 'a "quoted"\nvalue',
-)  # fmt: skip
+    Decimal("7.2"),
+    Decimal("0.4"),
+    Decimal("61"),
+    Decimal("3"),
+    Decimal("20.5"),
+    Decimal("250"),
+    Decimal("-1"),
+    42,
+    0,
+    "13812345678",
+    "12345",
+    "010-65123456",
+    "110105194912310021",
+    "11010519491231002X",
+    "11010519491231002",
+    "张三",
+    "negative",
+    'a "quoted"\nvalue',
+)
 UNITS = (None, "mmol/L", "mg/dL", "%", "mm[Hg]", "kg", "mL/min/{1.73_m2}", "lb")
 CODES = (None, "E11.9", "B20", "A50.1", "L13.8", "E10.6", "e11", "Z99.999999")
 NOW = datetime.now(UTC)
@@ -47,9 +83,17 @@ def corpus(rng: random.Random, n: int) -> Extracted:
     for i in range(n):
         data = []
         for j in range(rng.randint(0, 6)):
-            data.append(Datum(rng.choice(KINDS), rng.choice(VALUES), f"row {i} col {j}",
-                              rng.choice(UNITS), rng.choice(TIMES), rng.choice(CODES),
-                              rng.choice(CONFIDENCES)))  # fmt: skip
+            data.append(
+                Datum(
+                    rng.choice(KINDS),
+                    rng.choice(VALUES),
+                    f"row {i} col {j}",
+                    rng.choice(UNITS),
+                    rng.choice(TIMES),
+                    rng.choice(CODES),
+                    rng.choice(CONFIDENCES),
+                )
+            )
         subjects.append(Subject(rng.choice(list(SubjectKind)), f"s{i}", data))
     return Extracted("corpus", "generated", subjects)
 
@@ -169,8 +213,9 @@ def test_what_a_delegated_query_can_read() -> None:
     assert _reads("SELECT $this WHERE { $this ex:a ?v . FILTER(?v > 1) }") == ({"urn:ex:a"}, True)
     # a pattern away from the focus node: the predicate's triples, whoever their subject
     assert _reads("SELECT $this WHERE { $this ex:a ?r . ?r ex:b ?v }") == (
-        {"urn:ex:a", "urn:ex:b"}, False,
-    )  # fmt: skip
+        {"urn:ex:a", "urn:ex:b"},
+        False,
+    )
     preds, star = _reads("SELECT $this WHERE { $this ex:a/ex:c ?v }")
     assert preds is not None
     assert {"urn:ex:a", "urn:ex:c"} <= preds
@@ -285,8 +330,11 @@ def test_shapes_judged_by_their_values_give_the_engines_verdicts() -> None:
     assert ("urn:ex:f", "X-PAIR", "urn:ex:e") in findings
     assert ("urn:ex:e", "X-PAIR", "urn:ex:e") in findings
     assert {focus for focus, rule, _ in findings if rule == "X-BANDS"} == {
-        "urn:ex:e", "urn:ex:f", "urn:ex:h", "urn:ex:j",
-    }  # fmt: skip
+        "urn:ex:e",
+        "urn:ex:f",
+        "urn:ex:h",
+        "urn:ex:j",
+    }
 
 
 def test_what_a_check_remembers_about_a_graph_is_forgotten_when_it_changes() -> None:
@@ -326,8 +374,12 @@ def test_a_time_compared_with_now_is_judged_without_the_engine_when_it_can_be(
     graders: dict[Engine, Grader],
 ) -> None:
     soon = (NOW + timedelta(days=3)).replace(tzinfo=None).isoformat(timespec="seconds")
-    plain = {"future": _dt(soon + "Z"), "past": _dt("2020-01-01T08:00:00+08:00"),
-             "east": _dt(soon + "+14:00"), "micro": _dt(soon + ".123456-05:00")}  # fmt: skip
+    plain = {
+        "future": _dt(soon + "Z"),
+        "past": _dt("2020-01-01T08:00:00+08:00"),
+        "east": _dt(soon + "+14:00"),
+        "micro": _dt(soon + ".123456-05:00"),
+    }
     unusual = {
         "naive": _dt(soon),  # no zone: pySHACL never reports it, shifty does
         "digits": _dt(soon + ".1234567Z"),  # finer than a microsecond
@@ -400,21 +452,25 @@ def test_an_engine_result_for_a_shape_judged_natively_is_not_counted_twice() -> 
     keys = [(f.focus, f.rule.id, f.value) for f in findings]
     assert len(keys) == len(set(keys)), keys
     assert {(focus, rule) for focus, rule, _ in keys} == {
-        ("urn:ex:a", "R-NOT-FUTURE"), ("urn:ex:b", "X-NOT-ANCIENT"),
-    }  # fmt: skip
+        ("urn:ex:a", "R-NOT-FUTURE"),
+        ("urn:ex:b", "X-NOT-ANCIENT"),
+    }
     assert verdicts(compiled.grade(text)) == verdicts(shifty.grade(text))
 
 
 def test_a_deactivated_sparql_constraint_is_not_run() -> None:
     # pySHACL leaves it out; shifty runs it, so the compiled checker must not hand it over.
-    shapes = _rules(SHAPE_PREFIXES + """
+    shapes = _rules(
+        SHAPE_PREFIXES
+        + """
 ex:Future a sh:NodeShape ; hs:ruleId "X-FUTURE" ; sh:targetSubjectsOf ex:t ;
     sh:sparql [ sh:deactivated true ; sh:select \"\"\"
         SELECT $this ?value WHERE { $this <urn:ex:t> ?value . FILTER (?value > NOW()) }\"\"\" ] .
 ex:Past a sh:NodeShape ; hs:ruleId "X-PAST" ; sh:targetSubjectsOf ex:t ;
     sh:sparql [ sh:select \"\"\"
         SELECT $this ?value WHERE { $this <urn:ex:t> ?value . FILTER (?value < NOW()) }\"\"\" ] .
-""")  # fmt: skip
+"""
+    )
     soon = (NOW + timedelta(days=3)).isoformat(timespec="seconds")
     past = _dt("2020-01-01T00:00:00+00:00")
     text = f"<urn:ex:a> <urn:ex:t> {_dt(soon)} .\n<urn:ex:b> <urn:ex:t> {past} .\n"
@@ -427,12 +483,15 @@ ex:Past a sh:NodeShape ; hs:ruleId "X-PAST" ; sh:targetSubjectsOf ex:t ;
     assert found == verdicts(Grader(shapes, Engine.pyshacl).grade(text))
     assert found[1] == {("urn:ex:b", "X-PAST", "2020-01-01T00:00:00+00:00")}
     # The same with a query of another form, which the engine runs: still left out.
-    other = _rules(SHAPE_PREFIXES + """
+    other = _rules(
+        SHAPE_PREFIXES
+        + """
 ex:Old a sh:NodeShape ; hs:ruleId "X-OLD" ; sh:targetSubjectsOf ex:t ;
     sh:sparql [ sh:deactivated "1"^^xsd:boolean ; sh:select \"\"\"
         SELECT $this ?value WHERE { $this ex:t ?value . FILTER (YEAR(?value) < 2021) }\"\"\" ;
         sh:prefixes ex: ] .
 ex: sh:declare [ sh:prefix "ex" ; sh:namespace "urn:ex:"^^xsd:anyURI ] .
-""")  # fmt: skip
+"""
+    )
     assert verdicts(Grader(other, Engine.compiled).grade(text)) == ({}, set())
     assert verdicts(Grader(other, Engine.pyshacl).grade(text)) == ({}, set())

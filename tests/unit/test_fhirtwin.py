@@ -303,8 +303,10 @@ def test_the_twin_accepts_no_variant_fhir_resources_refuses() -> None:
             if twin is None:
                 if k % 4 == 0:  # a quarter is enough to show both kinds of refusal occur
                     model = _fhir_resources(mutant)
-                    outcomes["twin refuses, fhir.resources " + ("refuses" if model is None
-                                                                 else "accepts")] += 1  # fmt: skip
+                    outcomes[
+                        "twin refuses, fhir.resources "
+                        + ("refuses" if model is None else "accepts")
+                    ] += 1
                 continue
             model = _fhir_resources(mutant)
             outcomes["both accept"] += 1
@@ -360,8 +362,9 @@ def test_the_text_is_read_as_its_decoded_json_is(change: tuple[str, str]) -> Non
 
 def test_a_refused_bundle_is_still_read_by_fhir_resources() -> None:
     raw = _bundles()["sample"]
-    raw["entry"][0]["resource"]["_birthDate"] = {"extension": [
-        {"url": "http://example.org/precision", "valueCode": "month"}]}  # fmt: skip
+    raw["entry"][0]["resource"]["_birthDate"] = {
+        "extension": [{"url": "http://example.org/precision", "valueCode": "month"}]
+    }
     assert fhirtwin.validate(raw) is None
     extracted = fhir.read(json.dumps(raw).encode(), "b.json")
     assert extracted == fhir.extract(Bundle.model_validate(raw), "b.json")

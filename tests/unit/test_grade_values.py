@@ -45,18 +45,24 @@ def test_split_parse_matches_rdflib_on_a_real_grading() -> None:
 def test_lines_of_other_shapes_are_skipped() -> None:
     field = "<https://w3id.org/health-shield/id/field/f1>"
     ns = "https://w3id.org/health-shield/ns#"
-    text = "\n".join([
-        f"{field} <{ns}category> <{ns}HealthStatus> .",
-        f'{field} <{ns}level> "3"^^<http://www.w3.org/2001/XMLSchema#integer> .',
-        f"{field} <{ns}protectionTier> <{ns}GeneralMedical> .",
-        f'{field} <{ns}gradedBy> "G-OBSERVATION" .',
-        f'{field} <{ns}note> "a literal with spaces and a <bracket>" .',  # another predicate
-        "# a comment line",
-        "",
-        f"{field} <{ns}level>",  # truncated: no object
-    ])  # fmt: skip
+    text = "\n".join(
+        [
+            f"{field} <{ns}category> <{ns}HealthStatus> .",
+            f'{field} <{ns}level> "3"^^<http://www.w3.org/2001/XMLSchema#integer> .',
+            f"{field} <{ns}protectionTier> <{ns}GeneralMedical> .",
+            f'{field} <{ns}gradedBy> "G-OBSERVATION" .',
+            f'{field} <{ns}note> "a literal with spaces and a <bracket>" .',  # another predicate
+            "# a comment line",
+            "",
+            f"{field} <{ns}level>",  # truncated: no object
+        ]
+    )
     grades = grade_values(text)
     assert set(grades) == {"https://w3id.org/health-shield/id/field/f1"}
     grade = grades["https://w3id.org/health-shield/id/field/f1"]
     assert (grade.category, grade.level, grade.tier, grade.rule) == (
-        "HealthStatus", 3, "GeneralMedical", "G-OBSERVATION")  # fmt: skip
+        "HealthStatus",
+        3,
+        "GeneralMedical",
+        "G-OBSERVATION",
+    )

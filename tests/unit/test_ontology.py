@@ -33,11 +33,26 @@ def test_every_field_kind_the_rules_and_readers_use_is_defined() -> None:
     from ingest.readers.fhir import LOINC_KINDS
     from ingest.readers.json_v1 import OBSERVATION_KINDS
 
-    used = set(LOINC_KINDS.values()) | set(OBSERVATION_KINDS.values()) | {
-        "PersonName", "ResidentId", "PhoneNumber", "Address", "BirthDate", "Sex",
-        "MedicalRecordNumber", "DeviceUserId", "InsuranceNumber", "Condition", "Prescription",
-        "MedicationStatement", "EncounterDate", "ConsentStatement",
-    }  # fmt: skip
+    used = (
+        set(LOINC_KINDS.values())
+        | set(OBSERVATION_KINDS.values())
+        | {
+            "PersonName",
+            "ResidentId",
+            "PhoneNumber",
+            "Address",
+            "BirthDate",
+            "Sex",
+            "MedicalRecordNumber",
+            "DeviceUserId",
+            "InsuranceNumber",
+            "Condition",
+            "Prescription",
+            "MedicationStatement",
+            "EncounterDate",
+            "ConsentStatement",
+        }
+    )
     for kind in used:
         assert (HS[kind], RDF.type, OWL.Class) in g, kind
         assert (HS[kind], RDFS.subClassOf, None) in g, kind

@@ -51,8 +51,11 @@ def test_encryption_round_trips_and_is_bound_to_field_and_institution() -> None:
 
 
 def test_keys_from_settings_and_refusals(tmp_path: Path) -> None:
-    good = Settings(protection=ProtectionSettings(pseudonym_key=SecretStr("aa" * 32),
-                                                  encryption_key=SecretStr("bb" * 32)))  # fmt: skip
+    good = Settings(
+        protection=ProtectionSettings(
+            pseudonym_key=SecretStr("aa" * 32), encryption_key=SecretStr("bb" * 32)
+        )
+    )
     assert load_protector(good).pseudonym_key == b"\xaa" * 32
     short = Settings(
         protection=ProtectionSettings(
@@ -81,13 +84,19 @@ def test_prepared_rows_hold_no_plaintext_identifier_and_stay_with_their_institut
     prepared = storage.prepare(P, checked, "clinic-a", "2026-11-29T00:00:00Z")
     assert not prepared.violations
     assert prepared.count == len(prepared.records) > 0
-    identifiers = {f.ref.datum.value for f in checked.fields
-                   if f.ref.datum.kind in storage.IDENTIFIER_KINDS}  # fmt: skip
+    identifiers = {
+        f.ref.datum.value for f in checked.fields if f.ref.datum.kind in storage.IDENTIFIER_KINDS
+    }
     assert identifiers
     text = repr([r["fields"] for r in prepared.records])
     assert not any(str(v) in text for v in identifiers)
-    system = Principal(id="prn_x", name="x", role=Role.institution_system,
-                       institution="clinic-b", created="2026-11-29T00:00:00Z")  # fmt: skip
+    system = Principal(
+        id="prn_x",
+        name="x",
+        role=Role.institution_system,
+        institution="clinic-b",
+        created="2026-11-29T00:00:00Z",
+    )
     nothing = cast(Any, None)  # refused before the transaction or ledger is touched
 
     async def store_for_b() -> None:

@@ -72,15 +72,21 @@ def _csv(text: str, encoding: str = "gb18030") -> bytes:
     ("data", "fmt", "message"),
     [
         (_csv("用户编号,姓名,测量时间\nU1,张三,2026/11/01 08:00\n"), "csv", "missing columns"),
-        (_csv("用户编号,测量时间,测量时段,血糖值(mmol/L)\nU1,01.11.2026,空腹,7.1\n"),
-         "csv", "row 2, column '测量时间'"),
-        (_csv("用户编号,测量时间,测量时段,血糖值(mmol/L)\nU1,2026/11/01 08:00,睡前,7.1\n"),
-         "csv", "unknown period '睡前'"),
+        (
+            _csv("用户编号,测量时间,测量时段,血糖值(mmol/L)\nU1,01.11.2026,空腹,7.1\n"),
+            "csv",
+            "row 2, column '测量时间'",
+        ),
+        (
+            _csv("用户编号,测量时间,测量时段,血糖值(mmol/L)\nU1,2026/11/01 08:00,睡前,7.1\n"),
+            "csv",
+            "unknown period '睡前'",
+        ),
         (_csv("用户编号,测量时间,测量时段,血糖值(mmol/L)\n"), "csv", "no readings"),
         (b"PK\x03\x04 this is not a workbook", "xlsx", "not a readable XLSX"),
         (b"", "csv", "empty or undecodable"),
     ],
-)  # fmt: skip
+)
 def test_broken_tables(data: bytes, fmt: str, message: str) -> None:
     with pytest.raises(IngestError, match=message):
         meter.read(data, "upload", fmt, MAPPINGS)
@@ -141,8 +147,16 @@ def test_invalid_fhir_is_named() -> None:
 def test_fhir_reads_components_codes_and_phones(pipeline: Pipeline) -> None:
     checked = pipeline.check((SAMPLES / "bundle.fhir.json").read_bytes(), "fhir", "b", "x")
     kinds = [f.ref.datum.kind for f in checked.fields]
-    for kind in ("SystolicPressure", "DiastolicPressure", "EGFR", "Condition", "Prescription",
-                 "ConsentStatement", "MedicalRecordNumber", "ResidentId"):  # fmt: skip
+    for kind in (
+        "SystolicPressure",
+        "DiastolicPressure",
+        "EGFR",
+        "Condition",
+        "Prescription",
+        "ConsentStatement",
+        "MedicalRecordNumber",
+        "ResidentId",
+    ):
         assert kind in kinds
     phones = [f.ref.datum.value for f in checked.fields if f.ref.datum.kind == "PhoneNumber"]
     assert all(str(p).isdigit() and len(str(p)) == 11 for p in phones)

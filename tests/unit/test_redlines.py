@@ -58,8 +58,9 @@ def test_who_is_a_third_party() -> None:
 def test_prescriptions_are_not_judged_by_the_data_red_lines() -> None:
     rl = RedLines()
     rx = {"drug": "metformin", "daily_dose_mg": 1000, "diagnosis": "E11.9", "egfr": 60}
-    request = DecisionIn.model_validate({"kind": "prescription", "holder": "clinic-b",
-                                         "prescription": rx})  # fmt: skip
+    request = DecisionIn.model_validate(
+        {"kind": "prescription", "holder": "clinic-b", "prescription": rx}
+    )
     assert rl.check(request, HOME, IRI) == []
     with pytest.raises(ValueError, match="carries `prescription`"):
         DecisionIn.model_validate({**BASE, "kind": "prescription"})

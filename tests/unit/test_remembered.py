@@ -8,23 +8,44 @@ from kgservice.decisions.remembered import RememberedFacts, key
 
 
 def ask(principal: str = "p1", **change: Any) -> dict[str, Any]:
-    return {"principal": principal, "holder": "clinic-b", "patients": ["pt-2", "pt-1"],
-            "purpose": "treatment", "categories": ["health_status"], "level": 3,
-            "grantee": "hosp-a", "product": None, **change}  # fmt: skip
+    return {
+        "principal": principal,
+        "holder": "clinic-b",
+        "patients": ["pt-2", "pt-1"],
+        "purpose": "treatment",
+        "categories": ["health_status"],
+        "level": 3,
+        "grantee": "hosp-a",
+        "product": None,
+        **change,
+    }
 
 
 def row(**change: Any) -> dict[str, Any]:
-    return {"principal_active": True, "known": True, "coverage": [], "use": True,
-            "operation": False, **change}  # fmt: skip
+    return {
+        "principal_active": True,
+        "known": True,
+        "coverage": [],
+        "use": True,
+        "operation": False,
+        **change,
+    }
 
 
 def test_every_parameter_is_part_of_the_key() -> None:
     base = key(ask())
     assert key(ask()) == base
     hash(base)  # usable as a dictionary key though the parameters hold lists
-    for name, other in [("principal", "p2"), ("holder", "hosp-a"), ("patients", ["pt-1"]),
-                        ("purpose", "research"), ("categories", ["identity"]), ("level", 4),
-                        ("grantee", "uni-lab"), ("product", "model")]:  # fmt: skip
+    for name, other in [
+        ("principal", "p2"),
+        ("holder", "hosp-a"),
+        ("patients", ["pt-1"]),
+        ("purpose", "research"),
+        ("categories", ["identity"]),
+        ("level", 4),
+        ("grantee", "uni-lab"),
+        ("product", "model"),
+    ]:
         assert key({**ask(), name: other}) != base, name
 
 

@@ -9,8 +9,13 @@ from kgservice.auth.seen import SeenKeys
 
 
 def _principal(n: int) -> Principal:
-    return Principal(id=f"prn_{n}", name=f"p{n}", role=Role.requester, institution="hosp-a",
-                     created="2026-11-29T00:00:00Z")  # fmt: skip
+    return Principal(
+        id=f"prn_{n}",
+        name=f"p{n}",
+        role=Role.requester,
+        institution="hosp-a",
+        created="2026-11-29T00:00:00Z",
+    )
 
 
 def test_a_key_maps_to_its_principal_and_nothing_else_does() -> None:

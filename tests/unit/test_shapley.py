@@ -27,9 +27,10 @@ from settlement.shapley import (
     weighted,
 )
 
-SEED_GAME: dict[str, Any] = {"players": ["A", "B", "C"],
-             "values": {"": 0, "A": 50, "B": 10, "C": 10, "A,B": 85, "A,C": 65, "B,C": 25,
-                        "A,B,C": 100}}  # fmt: skip
+SEED_GAME: dict[str, Any] = {
+    "players": ["A", "B", "C"],
+    "values": {"": 0, "A": 50, "B": 10, "C": 10, "A,B": 85, "A,C": 65, "B,C": 25, "A,B,C": 100},
+}
 
 
 def test_the_seeds_example_comes_out_exactly() -> None:
@@ -66,10 +67,16 @@ def test_cli_prints_fractions_and_a_table(tmp_path: Path) -> None:
         ({"players": ["A", "A"], "values": {}}, "distinct"),
         ({"players": ["A"], "values": {"A": 1, " A": 2}}, "given twice"),
         ({"players": "A", "values": {}}, "'players' must be a list"),
-        ({"players": ["A", "B"], "values": {"A": 1, "B": 1, "A,B": 3},
-          "weights": {"A": 1, "B": 0}}, "positive"),
+        (
+            {
+                "players": ["A", "B"],
+                "values": {"A": 1, "B": 1, "A,B": 3},
+                "weights": {"A": 1, "B": 0},
+            },
+            "positive",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_games_are_named(doc: dict[str, object], message: str) -> None:
     def run() -> None:
         game, weights = loads(json.dumps(doc))
@@ -153,9 +160,11 @@ def test_weighted_value_is_efficient_and_equal_weights_give_shapley(
 def test_weights_favour_the_heavier_player_in_synergy() -> None:
     # Only together do A and B create value: the dividend is shared by weight (data size).
     values: dict[frozenset[str], float | Fraction] = {
-        frozenset(): Fraction(0), frozenset("A"): Fraction(0), frozenset("B"): Fraction(0),
+        frozenset(): Fraction(0),
+        frozenset("A"): Fraction(0),
+        frozenset("B"): Fraction(0),
         frozenset("AB"): Fraction(90),
-    }  # fmt: skip
+    }
     game = Game.of(["A", "B"], values)
     assert weighted(game, {"A": Fraction(2), "B": Fraction(1)}) == {"A": 60, "B": 30}
 

@@ -18,8 +18,9 @@ def _rows() -> list[dict[str, object]]:
     checked = Pipeline(Grader.from_directory(), load_mappings()).check(
         data, "fhir", "b.json", "clinic-b"
     )
-    prepared = storage.prepare(Protector(b"\x01" * 32, b"\x02" * 32), checked, "clinic-b",
-                               "2026-11-30T00:00:00Z")  # fmt: skip
+    prepared = storage.prepare(
+        Protector(b"\x01" * 32, b"\x02" * 32), checked, "clinic-b", "2026-11-30T00:00:00Z"
+    )
     assert not prepared.violations
     return [f for r in prepared.records for f in r["fields"]]
 

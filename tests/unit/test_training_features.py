@@ -7,19 +7,27 @@ from typing import Any
 from kgservice.training.features import rows_to_dataset, split
 
 
-def row(record: str, kind: str, value: str | None = None, code: str | None = None,
-        time: str = "2026-11-01") -> dict[str, Any]:  # fmt: skip
+def row(
+    record: str,
+    kind: str,
+    value: str | None = None,
+    code: str | None = None,
+    time: str = "2026-11-01",
+) -> dict[str, Any]:
     return {"record": record, "kind": kind, "value": value, "code": code, "time": time}
 
 
 ROWS = [
-    row("r1", "HbA1c", "9.5"), row("r1", "FastingGlucose", "11.0"),
+    row("r1", "HbA1c", "9.5"),
+    row("r1", "FastingGlucose", "11.0"),
     row("r1", "Condition", "糖尿病肾病", "E11.2"),
-    row("r2", "HbA1c", "6.1"), row("r2", "FastingGlucose", "5.9"),
+    row("r2", "HbA1c", "6.1"),
+    row("r2", "FastingGlucose", "5.9"),
     row("r2", "Condition", "2型糖尿病", "E11.9"),
-    row("r3", "HbA1c", "8.0"), row("r3", "Condition", "糖尿病性大疱病", "L13.8"),
+    row("r3", "HbA1c", "8.0"),
+    row("r3", "Condition", "糖尿病性大疱病", "L13.8"),
     row("r4", "FastingGlucose", "7.0"),  # no HbA1c: no label for glycaemic control
-]  # fmt: skip
+]
 
 
 def test_glycaemic_control_labels_by_hba1c_and_never_uses_it_as_input() -> None:
@@ -38,8 +46,11 @@ def test_complication_risk_labels_by_icd10_including_the_rare_one() -> None:
 
 
 def test_later_readings_win_and_the_split_is_deterministic() -> None:
-    rows = [row("r1", "HbA1c", "6.0", time="2026-01-01"), row("r1", "HbA1c", "9.0",
-            time="2026-06-01"), row("r1", "BodyWeight", "70")]  # fmt: skip
+    rows = [
+        row("r1", "HbA1c", "6.0", time="2026-01-01"),
+        row("r1", "HbA1c", "9.0", time="2026-06-01"),
+        row("r1", "BodyWeight", "70"),
+    ]
     assert rows_to_dataset(rows).y.tolist() == [1.0]
     data = rows_to_dataset(ROWS, task="complication_risk")
     assert split(data, 0.5, "job_x")[1].y.tolist() == split(data, 0.5, "job_x")[1].y.tolist()

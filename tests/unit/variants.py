@@ -15,9 +15,29 @@ Json = Any
 
 # Values put in place of every value.
 REPLACEMENTS: tuple[Json, ...] = (
-    None, "", " ", "a  b", "x\ny", "2026-13-01", "2026-02-30T10:00:00", "1e400", "true", "{}",
-    0, -1, 1.5, 2**40, 1e300, True, [], {}, [None], ["x"], [{}], {"text": "t"},
-)  # fmt: skip
+    None,
+    "",
+    " ",
+    "a  b",
+    "x\ny",
+    "2026-13-01",
+    "2026-02-30T10:00:00",
+    "1e400",
+    "true",
+    "{}",
+    0,
+    -1,
+    1.5,
+    2**40,
+    1e300,
+    True,
+    [],
+    {},
+    [None],
+    ["x"],
+    [{}],
+    {"text": "t"},
+)
 # Keys added to every object: unknown, Python names, comments, primitive-extension siblings.
 ADDED: tuple[tuple[str, Json], ...] = (
     ("unknown", 1),
@@ -66,8 +86,9 @@ def mutants(raw: Json) -> Iterator[Json]:
             yield m
             if not isinstance(target, (dict, list)) and isinstance(path[-1], str):
                 m = fresh()
-                _get(m, path[:-1])["_" + path[-1]] = {"extension": [
-                    {"url": "http://example.org/why", "valueString": "unknown"}]}  # fmt: skip
+                _get(m, path[:-1])["_" + path[-1]] = {
+                    "extension": [{"url": "http://example.org/why", "valueString": "unknown"}]
+                }
                 yield m
         if isinstance(target, list):
             m = fresh()

@@ -22,8 +22,9 @@ def _data(context: Context) -> tuple[model.Vector, model.Vector]:
 def query(msg: Message, context: Context) -> Message:
     """Who this node is and how many examples it holds (nothing else leaves)."""
     _, y = _data(context)
-    about = ConfigRecord({"institution": str(context.node_config["institution"]),
-                          "examples": len(y)})  # fmt: skip
+    about = ConfigRecord(
+        {"institution": str(context.node_config["institution"]), "examples": len(y)}
+    )
     return Message(RecordDict({"about": about}), reply_to=msg)
 
 

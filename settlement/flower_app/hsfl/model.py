@@ -66,8 +66,9 @@ def average(models: Sequence[Vector], weights: Sequence[float]) -> Vector:
     total = float(sum(weights))
     if total <= 0:
         raise ValueError("no examples to average")
-    return np.asarray(sum(m * (k / total) for m, k in zip(models, weights, strict=True)),
-                      dtype=np.float64)  # fmt: skip
+    return np.asarray(
+        sum(m * (k / total) for m, k in zip(models, weights, strict=True)), dtype=np.float64
+    )
 
 
 def digest(w: Vector) -> str:

@@ -46,17 +46,22 @@ def _nodes(grid: Grid, expected: int) -> list[int]:
         time.sleep(1.0)
 
 
-def _who(grid: Grid, nodes: list[int],
-         received: list[dict[str, Any]]) -> dict[int, tuple[str, int]]:  # fmt: skip
-    asks = [Message(RecordDict({"config": ConfigRecord({})}), dst_node_id=n,
-                    message_type="query") for n in nodes]  # fmt: skip
+def _who(
+    grid: Grid, nodes: list[int], received: list[dict[str, Any]]
+) -> dict[int, tuple[str, int]]:
+    asks = [
+        Message(RecordDict({"config": ConfigRecord({})}), dst_node_id=n, message_type="query")
+        for n in nodes
+    ]
     out = {}
     for reply in grid.send_and_receive(asks):
         if reply.has_content():
             received.append(audit(reply))
             about = reply.content["about"]
-            out[reply.metadata.src_node_id] = (str(about["institution"]),
-                                               int(_num(about["examples"])))  # fmt: skip
+            out[reply.metadata.src_node_id] = (
+                str(about["institution"]),
+                int(_num(about["examples"])),
+            )
     return out
 
 
@@ -72,25 +77,31 @@ def audit(reply: Message) -> dict[str, Any]:
     content = reply.content
     return {
         "from": reply.metadata.src_node_id,
-        "arrays": {name: [list(a.shape) for a in record.values()]
-                   for name, record in content.array_records.items()},
+        "arrays": {
+            name: [list(a.shape) for a in record.values()]
+            for name, record in content.array_records.items()
+        },
         "metrics": {name: sorted(record) for name, record in content.metric_records.items()},
         "configs": {name: sorted(record) for name, record in content.config_records.items()},
-    }  # fmt: skip
+    }
 
 
 def _round(
-    grid: Grid, r: int, who: dict[int, tuple[str, int]], models: dict[str, Any],
-    members: dict[str, tuple[str, ...]], epochs: int, lr: float,
-) -> list[Message]:  # fmt: skip
+    grid: Grid,
+    r: int,
+    who: dict[int, tuple[str, int]],
+    models: dict[str, Any],
+    members: dict[str, tuple[str, ...]],
+    epochs: int,
+    lr: float,
+) -> list[Message]:
     messages = []
     for node, (institution, _) in who.items():
         content = RecordDict({"config": ConfigRecord({"epochs": epochs, "lr": lr})})
         for key, group in members.items():
             if institution in group:
                 content[key] = ArrayRecord([models[key]])
-        messages.append(Message(content, dst_node_id=node, message_type="train",
-                                group_id=str(r)))  # fmt: skip
+        messages.append(Message(content, dst_node_id=node, message_type="train", group_id=str(r)))
     return [m for m in grid.send_and_receive(messages) if m.has_content()]
 
 
@@ -119,9 +130,14 @@ def main(grid: Grid, context: Context) -> None:
         by_institution = {who[m.metadata.src_node_id][0]: m for m in replies}
         updates: list[dict[str, Any]] = []
         for key, group in members.items():
-            trained = [(by_institution[i].content.array_records[key].to_numpy_ndarrays()[0],
-                        _num(by_institution[i].content["metrics"]["examples"]))
-                       for i in group if i in by_institution]  # fmt: skip
+            trained = [
+                (
+                    by_institution[i].content.array_records[key].to_numpy_ndarrays()[0],
+                    _num(by_institution[i].content["metrics"]["examples"]),
+                )
+                for i in group
+                if i in by_institution
+            ]
             before = models[key]
             if trained:
                 models[key] = model.average([w for w, _ in trained], [n for _, n in trained])
@@ -130,12 +146,24 @@ def main(grid: Grid, context: Context) -> None:
                     if i in by_institution:
                         w = by_institution[i].content.array_records[key].to_numpy_ndarrays()[0]
                         n = int(_num(by_institution[i].content["metrics"]["examples"]))
-                        updates.append({"institution": i, "digest": model.digest(w),
-                                        "examples": n, "delta": (w - before).tolist()})  # fmt: skip
-        history.append({"round": r, "participants": sorted(by_institution),
-                        "updates": updates, "global_digest": model.digest(models[grand]),
-                        "accuracy": 100 * model.accuracy(models[grand], vx, vy),
-                        "auc": model.auc(models[grand], vx, vy)})  # fmt: skip
+                        updates.append(
+                            {
+                                "institution": i,
+                                "digest": model.digest(w),
+                                "examples": n,
+                                "delta": (w - before).tolist(),
+                            }
+                        )
+        history.append(
+            {
+                "round": r,
+                "participants": sorted(by_institution),
+                "updates": updates,
+                "global_digest": model.digest(models[grand]),
+                "accuracy": 100 * model.accuracy(models[grand], vx, vy),
+                "auc": model.auc(models[grand], vx, vy),
+            }
+        )
     metric = str(cfg["metric"])
     utilities = {"": utility(metric, start, vx, vy)}
     if mode == "retraining":
@@ -143,9 +171,18 @@ def main(grid: Grid, context: Context) -> None:
             utilities[model.coalition_key(group)] = utility(metric, models[key], vx, vy)
     else:
         utilities.update(reconstruct(players, start, history, vx, vy, metric))
-    _write(cfg, {"players": players, "mode": mode, "rounds": history, "utilities": utilities,
-                 "model": models[grand].tolist(), "validation_examples": len(vy),
-                 "received": received})  # fmt: skip
+    _write(
+        cfg,
+        {
+            "players": players,
+            "mode": mode,
+            "rounds": history,
+            "utilities": utilities,
+            "model": models[grand].tolist(),
+            "validation_examples": len(vy),
+            "received": received,
+        },
+    )
 
 
 def utility(metric: str, w: model.Vector, vx: model.Vector, vy: model.Vector) -> float:
@@ -156,8 +193,14 @@ def utility(metric: str, w: model.Vector, vx: model.Vector, vy: model.Vector) ->
     return 100 * model.accuracy(w, vx, vy)
 
 
-def reconstruct(players: list[str], start: model.Vector, history: list[dict[str, Any]],
-                vx: model.Vector, vy: model.Vector, metric: str) -> dict[str, float]:  # fmt: skip
+def reconstruct(
+    players: list[str],
+    start: model.Vector,
+    history: list[dict[str, Any]],
+    vx: model.Vector,
+    vy: model.Vector,
+    metric: str,
+) -> dict[str, float]:
     """v(S) for every coalition from the grand coalition's recorded per-round updates: S's model
     is replayed round by round with the example-weighted mean of its members' updates."""
     out = {}
@@ -167,8 +210,9 @@ def reconstruct(players: list[str], start: model.Vector, history: list[dict[str,
             for r in history:
                 mine = [u for u in r["updates"] if u["institution"] in group]
                 if mine:
-                    w = w + model.average([np.asarray(u["delta"]) for u in mine],
-                                          [u["examples"] for u in mine])  # fmt: skip
+                    w = w + model.average(
+                        [np.asarray(u["delta"]) for u in mine], [u["examples"] for u in mine]
+                    )
             out[model.coalition_key(group)] = utility(metric, w, vx, vy)
     return out
 
