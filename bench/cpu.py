@@ -1,8 +1,8 @@
 """CPU time of the processes a benchmark drives (Linux /proc), to print beside its latencies.
 
 The same decisions cost this shared machine's processes up to ~1.7 times more CPU in some
-minutes than in others, and a run's p99 follows that cost (fourteenth session, README); the CPU
-per unit of work says which kind of minute a figure came from.
+minutes than in others, and a run's p99 follows that cost (docs/performance.md); the CPU per
+unit of work says which kind of minute a figure came from.
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass, field
 
 # Connections idle this long are not reused: uvicorn closes them at 5 s, and a request sent just
-# as the close arrives fails though the service never saw it (the likely cause of the one
-# "connection" failure in a six-minute run, sixteenth session).
+# as the close arrives fails though the service never saw it (seen as a lone "connection" failure
+# in a six-minute run).
 MAX_IDLE_S = 4.0
 
 Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 # For the checking process: collect the youngest generation after 50,000 net new container
 # objects rather than 700. A 1,000-record file builds ~300k containers (its graph index, rows)
 # that all live until it is checked; at the default, the collector walked them again and again,
-# ~40 % of checking such a file (0.94 -> 0.72 s per 1,000 JSON records, measured). Garbage without
+# ~40 % of checking such a file (docs/performance.md). Garbage without
 # cycles is still freed at once by reference counting. Not for the service process: there, the
 # rarer but longer young collections lengthened decisions' p99 (34 ms against 24 ms at 200/s).
 CHECKING_YOUNG = 50_000
