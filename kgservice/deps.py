@@ -59,7 +59,7 @@ class Runtime:
 
 # Dependencies are ``async def`` even when they do not await: FastAPI runs a plain ``def``
 # dependency in its thread pool, and that hand-off cost more per request than the whole
-# red-line check (measured with py-spy on bench/decisions.py).
+# red-line check (docs/performance.md).
 async def get_runtime(request: Request) -> Runtime:
     return cast(Runtime, request.app.state.runtime)
 

@@ -46,7 +46,7 @@ async def authenticate_rechecked(
 ) -> Principal:
     """``authenticate``, without the lookup for a key that authenticated before: for endpoints
     whose unit of work confirms the principal is active in its own transaction (kgservice/auth/
-    seen.py). Saves a round trip and ~0.5 ms of CPU per decision (bench/decisions.py)."""
+    seen.py). Saves a round trip and ~0.5 ms of CPU per decision (docs/performance.md)."""
     key = _presented_key(request)
     if key is None:
         return await authenticate(request, runtime, graph)  # which says what to send
