@@ -108,9 +108,9 @@ async def over_http(
 
 
 # Earlier decisions, as a running alliance has them: the graph a decision is made in, which
-# grows by a decision and its ledger entry at every request. The decision statements keep their
-# plans as it grows, where Neo4j would otherwise replan them and hold every decision for
-# 0.3-1.5 s each time (kgservice/graph/plans.py).
+# grows by a decision and its ledger entry at every request. (Neo4j used to replan the decision
+# statements as it grew, holding every decision for 0.3-1.5 s each time; they keep their plans
+# now: kgservice/graph/plans.py.)
 HISTORY = """
 MATCH (i:Institution {id: 'hosp-a'})
 UNWIND range($start, $start + $n - 1) AS k
@@ -201,11 +201,11 @@ def main() -> None:
     # Neo4j's JIT takes more than a minute of load to settle: its CPU per decision fell from
     # 15 ms to 2.5 ms over the first 60 s after a restart, and its C2 compiler thread still took
     # 10-50 % of a core for the next 30 s once the rate rose from 100/s to 200/s (per-thread
-    # /proc), the cause of most late decisions in the first 30 s measured. So the warm-up ends
-    # at the highest rate to be measured, the load whose steady state is reported. Sixty
-    # seconds of it are not enough: over a six-minute run at 200/s, C2 took 4.6, 3.4, 1.7 and
-    # 0.3 s of CPU in the first four 20 s windows and 0-0.17 s in each of the next ten, and p99
-    # fell from 13-31 ms to 8-12 ms from the fifth (docs/performance.md).
+    # /proc, eleventh session), the cause of most late decisions in the first 30 s measured.
+    # So the warm-up ends at the highest rate to be measured, the load whose steady state is
+    # reported. Sixty seconds of it were not enough: over a six-minute run at 200/s (fifteenth
+    # session), C2 took 4.6, 3.4, 1.7 and 0.3 s of CPU in the first four 20 s windows and
+    # 0-0.17 s in each of the next ten, and p99 fell from 13-31 ms to 8-12 ms from the fifth.
     parser.add_argument(
         "--warmup",
         type=float,

@@ -32,9 +32,9 @@ CREATE (d)-[:CONCERNS]->(i)
 # request ``q``, whether the asking principal is still active (the endpoint authenticates a key
 # seen before without a lookup: kgservice/auth/seen.py), whether its holder is registered,
 # consent coverage per patient, and whether a use or operation right covers it. Each part asks
-# the same question as its own module's query (the conditions are shared). One round trip for
-# all five parts, because round trips inside the shared write transaction are what limits
-# decisions per second (docs/performance.md).
+# the same question as its own module's query (the conditions are shared). A decision used to
+# spend five round trips here, and round trips inside the shared write transaction are what
+# limits decisions per second (bench/decisions.py).
 _ACTIVE = """
 CALL {
   OPTIONAL MATCH (r:RuleSet {status: 'active'}) USING INDEX r:RuleSet(status)
