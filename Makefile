@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make run    set up, start Neo4j, seed the diabetes-alliance demo, serve on 127.0.0.1:8000
-#   make test   set up, lint and type-check, start a separate test Neo4j, run every test
+#   make test   set up, lint, type-check, check the import contracts (pyproject.toml), start a
+#               separate test Neo4j, run every test
 # With NEO4J_URI set, that server is used and no local Neo4j is started.
 
 PYTHON ?= python3
@@ -12,7 +13,7 @@ TEST_ENV := HS_LOCAL_NEO4J__HOME=$(CURDIR)/.neo4j/test HS_LOCAL_NEO4J__BOLT_PORT
 # Benchmarks get a third instance whose database is made afresh before each one. Every test and
 # every benchmark wipes its graph, and a store that has had millions of records deleted makes
 # Neo4j scan its id files for reusable ids at each commit (IndexedIdGenerator.maintenance: 27 %
-# of its CPU samples at 200 decisions/s on a day-old test store, 3 % on a fresh one; JFR). A
+# of its CPU samples at 200 decisions/s on a day-old test store, 3 % on a fresh one; JFR, docs/performance.md). A
 # running service, which deletes next to nothing, never pays that.
 BENCH_HOME := $(CURDIR)/.neo4j/bench
 BENCH_ENV := HS_LOCAL_NEO4J__HOME=$(BENCH_HOME) HS_LOCAL_NEO4J__BOLT_PORT=7689
@@ -40,6 +41,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: lint
 	@if [ -z "$$NEO4J_URI" ]; then $(TEST_ENV) $(BIN)/shield neo4j start; fi

@@ -30,9 +30,9 @@ from kgservice.decisions.rules import RedLines
 from kgservice.decisions.schemas import DecisionIn
 from kgservice.demo import seed
 from kgservice.graph.database import Graph, create_driver
-from kgservice.graph.schema import ensure_schema
 from kgservice.ledger.service import Ledger
 from kgservice.ledger.signing import load_signer
+from kgservice.schema_registry import ensure_schema
 from kgservice.settings import get_settings
 
 PORT = 8077

@@ -15,12 +15,12 @@ import time
 from typing import Any
 
 from kgservice.graph.database import Graph, create_driver, create_sync_driver
-from kgservice.graph.schema import ensure_schema
 from kgservice.ledger import repository as repo
 from kgservice.ledger.canonical import Event
 from kgservice.ledger.service import Ledger
 from kgservice.ledger.signing import Signer, load_signer
 from kgservice.ledger.verify import BATCH, verify_ledger
+from kgservice.schema_registry import ensure_schema
 from kgservice.settings import get_settings
 
 MARKER = "HealthShieldTestDatabase"

@@ -159,12 +159,12 @@ async def job_wall_time(rounds: int) -> None:
     from kgservice.decisions.rules import RedLines
     from kgservice.demo import seed, seed_records, seed_rewards
     from kgservice.graph.database import Graph, create_driver
-    from kgservice.graph.schema import ensure_schema
     from kgservice.ledger.service import Ledger
     from kgservice.ledger.signing import load_signer
     from kgservice.records.protection import load_protector
     from kgservice.rulesets.service import RuleSetCache
     from kgservice.scenario import run
+    from kgservice.schema_registry import ensure_schema
     from kgservice.settings import get_settings
 
     settings = get_settings()

@@ -5,24 +5,22 @@ from __future__ import annotations
 import asyncio
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
+from kgservice.auth.models import Principal
 from kgservice.auth.seen import SeenKeys
+from kgservice.decisions.schemas import DecisionOut
+from kgservice.decisions.service import Ask
 from kgservice.graph.database import Graph
 from kgservice.graph.grouping import Batcher
-from kgservice.graph.schema import ensure_schema
 from kgservice.ledger.service import Ledger
 from kgservice.records.checking import Checker
 from kgservice.records.protection import Protector
 from kgservice.rulesets.service import RuleSetCache
+from kgservice.schema_registry import ensure_schema
 from kgservice.settings import Settings
-
-if TYPE_CHECKING:  # the decisions service depends on auth, which depends on this module
-    from kgservice.auth.models import Principal
-    from kgservice.decisions.schemas import DecisionOut
-    from kgservice.decisions.service import Ask
 
 
 @dataclass
@@ -61,7 +59,7 @@ class Runtime:
 
 # Dependencies are ``async def`` even when they do not await: FastAPI runs a plain ``def``
 # dependency in its thread pool, and that hand-off cost more per request than the whole
-# red-line check (measured with py-spy on bench/decisions.py).
+# red-line check (docs/performance.md).
 async def get_runtime(request: Request) -> Runtime:
     return cast(Runtime, request.app.state.runtime)
 

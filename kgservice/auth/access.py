@@ -1,8 +1,9 @@
-"""The one place where callers are authenticated and their role and institution scope checked.
+"""Authentication and the role check as FastAPI dependencies: where endpoints meet the checks.
 
 Endpoints declare ``Depends(Allow(Role.x, ...))`` (or ``AllowRechecked`` when their unit of
-work confirms the principal is still active); anything needing institution scope calls
-``check_scope``. Keeping both here means a reviewer reads one file to know who can do what.
+work confirms the principal is still active). The checks themselves are pure functions in
+kgservice/auth/scope.py, which services use for institution scope without depending on the
+request machinery of this module.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from fastapi import Depends, Request
 
 from kgservice.auth.models import Principal
 from kgservice.auth.roles import ALL_ROLES, Role
+from kgservice.auth.scope import check_role
 from kgservice.deps import GraphDep, RuntimeDep
-from kgservice.errors import Forbidden, NotAuthenticated
+from kgservice.errors import NotAuthenticated
 
 
 def _presented_key(request: Request) -> str | None:
@@ -44,7 +46,7 @@ async def authenticate_rechecked(
 ) -> Principal:
     """``authenticate``, without the lookup for a key that authenticated before: for endpoints
     whose unit of work confirms the principal is active in its own transaction (kgservice/auth/
-    seen.py). Saves a round trip and ~0.5 ms of CPU per decision (bench/decisions.py)."""
+    seen.py). Saves a round trip and ~0.5 ms of CPU per decision (docs/performance.md)."""
     key = _presented_key(request)
     if key is None:
         return await authenticate(request, runtime, graph)  # which says what to send
@@ -63,13 +65,7 @@ class Allow:
         self.roles = frozenset(roles) or ALL_ROLES
 
     async def __call__(self, principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
-        return self.check_role(principal)
-
-    def check_role(self, principal: Principal) -> Principal:
-        if principal.role not in self.roles:
-            allowed = ", ".join(sorted(self.roles))
-            raise Forbidden(f"role '{principal.role}' may not do this (allowed: {allowed})")
-        return principal
+        return check_role(principal, self.roles)
 
 
 class AllowRechecked(Allow):
@@ -80,23 +76,4 @@ class AllowRechecked(Allow):
     async def __call__(
         self, principal: Annotated[Principal, Depends(authenticate_rechecked)]
     ) -> Principal:
-        return self.check_role(principal)
-
-
-def in_scope(principal: Principal, institution: str | None) -> bool:
-    """A principal bound to an institution acts on its own institution's data only.
-
-    Alliance-wide principals (no institution) see everything their role allows. Data that
-    belongs to no institution (``None``) is alliance data, visible to every role allowed.
-    """
-    return (
-        principal.institution is None
-        or institution is None
-        or (principal.institution == institution)
-    )
-
-
-def check_scope(principal: Principal, institution: str | None) -> None:
-    """Raise 403 without naming the other institution or revealing what it holds."""
-    if not in_scope(principal, institution):
-        raise Forbidden("this belongs to another institution")
+        return check_role(principal, self.roles)

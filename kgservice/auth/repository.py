@@ -7,6 +7,15 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from kgservice.graph.database import Runner
+from kgservice.graph.schema import SchemaPart
+
+SCHEMA = SchemaPart(
+    constraints=(
+        "CREATE CONSTRAINT principal_id IF NOT EXISTS FOR (p:Principal) REQUIRE p.id IS UNIQUE",
+        "CREATE CONSTRAINT principal_key_id IF NOT EXISTS "
+        "FOR (p:Principal) REQUIRE p.key_id IS UNIQUE",
+    )
+)
 
 _FIELDS = "p {.id, .name, .role, .institution, .created, .revoked} AS principal"
 

@@ -14,9 +14,9 @@ from rich.console import Console
 from kgservice.cli.exit_codes import Exit
 from kgservice.errors import ShieldError
 from kgservice.graph.database import Graph, create_driver
-from kgservice.graph.schema import ensure_schema
 from kgservice.ledger.service import Ledger
 from kgservice.ledger.signing import SigningKeyError, load_signer
+from kgservice.schema_registry import ensure_schema
 from kgservice.settings import Settings, get_settings
 
 err = Console(stderr=True)

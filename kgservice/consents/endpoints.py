@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends, status
 from kgservice.auth.access import Allow
 from kgservice.auth.models import Principal
 from kgservice.auth.roles import Role
+from kgservice.auth.scope import bound_institution
 from kgservice.consents import service
 from kgservice.consents.schemas import ConsentIn, ConsentRecorded
 from kgservice.deps import GraphDep, LedgerDep, RuntimeDep
-from kgservice.errors import AUTH_ERRORS, Forbidden, NotFound, responses
+from kgservice.errors import AUTH_ERRORS, NotFound, responses
 from kgservice.ledger.schemas import ReceiptOut
 
 router = APIRouter(prefix="/v1/consents", tags=["consents"])
@@ -24,10 +25,9 @@ async def record(
     spec: ConsentIn, principal: System, runtime: RuntimeDep, graph: GraphDep, ledger: LedgerDep
 ) -> ConsentRecorded:
     """Record a patient's consent collected by the caller's institution (ledgered)."""
-    if principal.institution is None:
-        raise Forbidden("this principal is not bound to an institution")
+    institution = bound_institution(principal)
     consent, receipt = await graph.write(
-        service.record, ledger, runtime.protector, principal, principal.institution, spec
+        service.record, ledger, runtime.protector, principal, institution, spec
     )
     return ConsentRecorded(consent=consent, receipt=ReceiptOut.of(receipt))
 

@@ -6,6 +6,19 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
+from kgservice.graph.schema import SchemaPart
+
+SCHEMA = SchemaPart(
+    constraints=(
+        "CREATE CONSTRAINT consent_id IF NOT EXISTS FOR (c:Consent) REQUIRE c.id IS UNIQUE",
+    ),
+    # The decision lookup's, which keeps its plan (kgservice/decisions/repository.py).
+    indexes=(
+        "CREATE INDEX consent_patient_holder IF NOT EXISTS "
+        "FOR (c:Consent) ON (c.patient, c.holder)",
+    ),
+)
+
 _FIELDS = (
     "c {.id, .holder, .patient, .purposes, .categories, .separate, .valid_from, .valid_until, "
     ".created, .revoked} AS consent"

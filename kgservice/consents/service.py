@@ -8,8 +8,8 @@ import secrets
 from neo4j import AsyncManagedTransaction
 
 from ingest.normalise import phone, resident_id
-from kgservice.auth.access import check_scope
 from kgservice.auth.models import Principal
+from kgservice.auth.scope import check_scope
 from kgservice.consents import repository as repo
 from kgservice.consents.schemas import Consent, ConsentIn
 from kgservice.errors import NotFound

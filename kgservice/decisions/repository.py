@@ -8,7 +8,14 @@ from kgservice.consents.repository import IN_FORCE_AND_COVERS as CONSENT_COVERS
 from kgservice.grants.repository import IN_FORCE_AND_COVERS as GRANT_COVERS
 from kgservice.graph.database import Runner
 from kgservice.graph.plans import fixed
+from kgservice.graph.schema import SchemaPart
 from kgservice.ledger.repository import Write
+
+SCHEMA = SchemaPart(
+    constraints=(
+        "CREATE CONSTRAINT decision_id IF NOT EXISTS FOR (d:Decision) REQUIRE d.id IS UNIQUE",
+    )
+)
 
 # Made in the ledger append's statement, with the decisions' entries (Ledger.append's writes).
 CREATE_MANY = """

@@ -6,6 +6,16 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
+from kgservice.graph.schema import SchemaPart
+
+SCHEMA = SchemaPart(
+    constraints=("CREATE CONSTRAINT grant_id IF NOT EXISTS FOR (g:Grant) REQUIRE g.id IS UNIQUE",),
+    # The decision lookup's, which keeps its plan (kgservice/decisions/repository.py).
+    indexes=(
+        "CREATE INDEX grant_holder_grantee IF NOT EXISTS FOR (g:Grant) ON (g.holder, g.grantee)",
+    ),
+)
+
 _FIELDS = (
     "g {.id, .right, .holder, .grantee, .purposes, .categories, .max_level, .product, "
     ".valid_from, .valid_until, .granted_by, .created, .revoked} AS grant"

@@ -7,8 +7,8 @@ import secrets
 
 from neo4j import AsyncManagedTransaction
 
-from kgservice.auth.access import check_scope
 from kgservice.auth.models import Principal
+from kgservice.auth.scope import check_scope
 from kgservice.errors import NotFound, Unprocessable
 from kgservice.grants import repository as repo
 from kgservice.grants.schemas import Grant, GrantIn

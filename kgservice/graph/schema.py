@@ -1,85 +1,61 @@
-"""Constraints, indexes and singleton nodes, created idempotently when the service starts.
+"""Constraints, indexes and seed nodes, created idempotently when the service starts.
 
-Community edition has uniqueness constraints only (no existence or type constraints), so the
-service validates shapes itself; these constraints are the backstop against duplicates under
-concurrency (above all the ledger's sequence numbers).
+The graph layer knows no domain: each domain declares what it needs as a ``SchemaPart`` next to
+its Cypher (``SCHEMA`` in its repository), and kgservice/schema_registry.py hands them all to
+``ensure``. Community edition has uniqueness constraints only (no existence or type
+constraints), so the service validates shapes itself; these constraints are the backstop
+against duplicates under concurrency (above all the ledger's sequence numbers).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from neo4j import AsyncManagedTransaction
 
 from kgservice.errors import GraphUnavailable
 from kgservice.graph.database import Graph
-from kgservice.ledger.repository import HEAD_ID
 
-CONSTRAINTS = (
-    "CREATE CONSTRAINT ledger_entry_seq IF NOT EXISTS FOR (e:LedgerEntry) REQUIRE e.seq IS UNIQUE",
-    "CREATE CONSTRAINT ledger_head_id IF NOT EXISTS FOR (h:LedgerHead) REQUIRE h.id IS UNIQUE",
-    "CREATE CONSTRAINT principal_id IF NOT EXISTS FOR (p:Principal) REQUIRE p.id IS UNIQUE",
-    "CREATE CONSTRAINT principal_key_id IF NOT EXISTS FOR (p:Principal) REQUIRE p.key_id IS UNIQUE",
-    "CREATE CONSTRAINT institution_id IF NOT EXISTS FOR (i:Institution) REQUIRE i.id IS UNIQUE",
-    # Idempotent submissions: one Source per (institution, SHA-256 of the bytes).
-    "CREATE CONSTRAINT source_key IF NOT EXISTS FOR (s:Source) REQUIRE s.key IS UNIQUE",
-    "CREATE CONSTRAINT record_id IF NOT EXISTS FOR (r:Record) REQUIRE r.id IS UNIQUE",
-    # No constraint on Field.id: a field's id is its record's (unique, above) plus its position,
-    # so it cannot repeat, and the index behind a constraint cost ~15 % of Neo4j's work per
-    # stored field (measured). Dropped where an earlier version created it.
-    "DROP CONSTRAINT field_id IF EXISTS",
-    "CREATE CONSTRAINT patient_pseudonym IF NOT EXISTS "
-    "FOR (p:Patient) REQUIRE p.pseudonym IS UNIQUE",
-    "CREATE CONSTRAINT consent_id IF NOT EXISTS FOR (c:Consent) REQUIRE c.id IS UNIQUE",
-    "CREATE CONSTRAINT decision_id IF NOT EXISTS FOR (d:Decision) REQUIRE d.id IS UNIQUE",
-    "CREATE CONSTRAINT grant_id IF NOT EXISTS FOR (g:Grant) REQUIRE g.id IS UNIQUE",
-    "CREATE CONSTRAINT review_id IF NOT EXISTS FOR (r:Review) REQUIRE r.id IS UNIQUE",
-    "CREATE CONSTRAINT ruleset_hash IF NOT EXISTS FOR (r:RuleSet) REQUIRE r.hash IS UNIQUE",
-    "CREATE CONSTRAINT settlement_id IF NOT EXISTS FOR (s:Settlement) REQUIRE s.id IS UNIQUE",
-    "CREATE CONSTRAINT points_account_id IF NOT EXISTS "
-    "FOR (a:PointsAccount) REQUIRE a.id IS UNIQUE",
-    "CREATE CONSTRAINT catalogue_item_id IF NOT EXISTS "
-    "FOR (c:CatalogueItem) REQUIRE c.id IS UNIQUE",
-    "CREATE CONSTRAINT redemption_id IF NOT EXISTS FOR (r:Redemption) REQUIRE r.id IS UNIQUE",
-)
 
-INDEXES = (
-    "CREATE INDEX ledger_entry_type IF NOT EXISTS FOR (e:LedgerEntry) ON (e.type)",
-    "CREATE INDEX ledger_entry_institution IF NOT EXISTS FOR (e:LedgerEntry) ON (e.institution)",
-    "CREATE INDEX field_kind IF NOT EXISTS FOR (f:Field) ON (f.kind)",
-    "CREATE INDEX contribution_institution IF NOT EXISTS FOR (c:Contribution) ON (c.institution)",
-    "CREATE INDEX consent_patient_holder IF NOT EXISTS FOR (c:Consent) ON (c.patient, c.holder)",
-    "CREATE INDEX points_entry_account IF NOT EXISTS FOR (e:PointsEntry) ON (e.account)",
-    # The decision lookup's, which keeps its plan (kgservice/decisions/repository.py).
-    "CREATE INDEX grant_holder_grantee IF NOT EXISTS FOR (g:Grant) ON (g.holder, g.grantee)",
-    "CREATE INDEX ruleset_status IF NOT EXISTS FOR (r:RuleSet) ON (r.status)",
-)
+@dataclass(frozen=True)
+class SchemaPart:
+    """What one domain needs of the graph before it serves: schema commands, each idempotent
+    (``IF NOT EXISTS``, ``IF EXISTS``), and seeds, data statements with their parameters that
+    must have run before the domain's first write (a lock node, say)."""
+
+    constraints: tuple[str, ...] = ()
+    indexes: tuple[str, ...] = ()
+    seeds: tuple[tuple[str, Mapping[str, object]], ...] = ()
+
 
 UNREADY = "SHOW INDEXES YIELD name, state WHERE state <> 'ONLINE' RETURN name, state"
 # How long one call waits for indexes being built before the request that made it gets a 503
 # (the next request waits again): within one unit of work's deadline.
 PATIENCE_S = 20.0
 
-# The ledger head is the lock every append takes first; it must exist before the first append.
-ENSURE_HEAD = (
-    "MERGE (h:LedgerHead {id: $id}) ON CREATE SET h.size = 0, h.frontier = [], h.root = null"
-)
+
+async def _run(
+    tx: AsyncManagedTransaction, statement: str, params: Mapping[str, object] | None = None
+) -> None:
+    await tx.run(statement, dict(params or {}))
 
 
-async def _run(tx: AsyncManagedTransaction, /, statement: str, **params: object) -> None:
-    await tx.run(statement, params)
-
-
-async def ensure_schema(graph: Graph) -> None:
-    """Create constraints, indexes and the ledger head if missing. Safe to call repeatedly.
+async def ensure(graph: Graph, parts: Sequence[SchemaPart]) -> None:
+    """Create every part's constraints and indexes if missing, wait until the indexes are online,
+    then run the seeds. Safe to call repeatedly.
 
     Schema commands cannot share a transaction with data writes, so each runs on its own.
     """
-    for statement in CONSTRAINTS + INDEXES:
+    for statement in [c for part in parts for c in part.constraints]:
+        await graph.write(_run, statement)
+    for statement in [i for part in parts for i in part.indexes]:
         await graph.write(_run, statement)
     await await_indexes(graph)
-    await graph.write(_run, ENSURE_HEAD, id=HEAD_ID)
+    for statement, params in [seed for part in parts for seed in part.seeds]:
+        await graph.write(_run, statement, params)
 
 
 async def _unready(tx: AsyncManagedTransaction) -> list[tuple[str, str]]:

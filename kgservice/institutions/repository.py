@@ -6,6 +6,14 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
+from kgservice.graph.schema import SchemaPart
+
+SCHEMA = SchemaPart(
+    constraints=(
+        "CREATE CONSTRAINT institution_id IF NOT EXISTS FOR (i:Institution) REQUIRE i.id IS UNIQUE",
+    )
+)
+
 _FIELDS = "i {.id, .name, .tier, .created} AS institution"
 CREATE = (
     "CREATE (i:Institution {id: $id, name: $name, tier: $tier, created: $created}) "

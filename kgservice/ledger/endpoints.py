@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from kgservice.auth.access import Allow, check_scope
+from kgservice.auth.access import Allow
 from kgservice.auth.models import Principal
+from kgservice.auth.scope import check_scope
 from kgservice.deps import GraphDep, LedgerDep
 from kgservice.errors import AUTH_ERRORS, BadRequest, NotFound, responses
 from kgservice.ledger.schemas import (

@@ -14,11 +14,31 @@ from neo4j import AsyncManagedTransaction, ManagedTransaction
 
 from kgservice.graph.database import Runner
 from kgservice.graph.plans import fixed
+from kgservice.graph.schema import SchemaPart
 
 HEAD_ID = "main"
 
 # A write of the caller's to make with an append: a statement without RETURN, and its parameters.
 Write = tuple[str, dict[str, Any]]
+
+# The head is the lock every append takes first: it must exist before the first append.
+ENSURE_HEAD = (
+    "MERGE (h:LedgerHead {id: $id}) ON CREATE SET h.size = 0, h.frontier = [], h.root = null"
+)
+SCHEMA = SchemaPart(
+    constraints=(
+        # Sequence numbers are assigned under the head's lock; this is the backstop.
+        "CREATE CONSTRAINT ledger_entry_seq IF NOT EXISTS "
+        "FOR (e:LedgerEntry) REQUIRE e.seq IS UNIQUE",
+        "CREATE CONSTRAINT ledger_head_id IF NOT EXISTS FOR (h:LedgerHead) REQUIRE h.id IS UNIQUE",
+    ),
+    indexes=(
+        "CREATE INDEX ledger_entry_type IF NOT EXISTS FOR (e:LedgerEntry) ON (e.type)",
+        "CREATE INDEX ledger_entry_institution IF NOT EXISTS "
+        "FOR (e:LedgerEntry) ON (e.institution)",
+    ),
+    seeds=((ENSURE_HEAD, {"id": HEAD_ID}),),
+)
 
 # One round trip per append. Writing the head first takes its write lock; every append queues
 # here, so sequence numbers are assigned one transaction at a time. The head is then matched

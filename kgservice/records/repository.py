@@ -7,6 +7,26 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from kgservice.graph.database import Bulk
+from kgservice.graph.schema import SchemaPart
+
+SCHEMA = SchemaPart(
+    constraints=(
+        # Idempotent submissions: one Source per (institution, SHA-256 of the bytes).
+        "CREATE CONSTRAINT source_key IF NOT EXISTS FOR (s:Source) REQUIRE s.key IS UNIQUE",
+        "CREATE CONSTRAINT record_id IF NOT EXISTS FOR (r:Record) REQUIRE r.id IS UNIQUE",
+        # No constraint on Field.id: a field's id is its record's (unique, above) plus its
+        # position, so it cannot repeat, and the index behind a constraint cost ~15 % of Neo4j's
+        # work per stored field (docs/performance.md). Dropped on a graph that has it.
+        "DROP CONSTRAINT field_id IF EXISTS",
+        "CREATE CONSTRAINT patient_pseudonym IF NOT EXISTS "
+        "FOR (p:Patient) REQUIRE p.pseudonym IS UNIQUE",
+    ),
+    indexes=(
+        "CREATE INDEX field_kind IF NOT EXISTS FOR (f:Field) ON (f.kind)",
+        "CREATE INDEX contribution_institution IF NOT EXISTS "
+        "FOR (c:Contribution) ON (c.institution)",
+    ),
+)
 
 SOURCE_RECEIPT = "MATCH (s:Source {key: $key}) RETURN s.receipt AS receipt"
 CREATE_SOURCE = """

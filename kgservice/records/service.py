@@ -8,9 +8,9 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from kgservice.auth.access import check_scope
 from kgservice.auth.models import Principal
 from kgservice.auth.roles import Role
+from kgservice.auth.scope import check_scope
 from kgservice.errors import NotFound, ShieldError
 from kgservice.ledger.canonical import Event
 from kgservice.ledger.schemas import ReceiptOut

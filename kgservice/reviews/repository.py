@@ -6,6 +6,12 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
+from kgservice.graph.schema import SchemaPart
+
+SCHEMA = SchemaPart(
+    constraints=("CREATE CONSTRAINT review_id IF NOT EXISTS FOR (r:Review) REQUIRE r.id IS UNIQUE",)
+)
+
 _FIELDS = (
     "r {.id, .decision, .kind, .status, .holder, .requester, .rules, .created, .claimed_by, "
     ".decided_by, .outcome, .reason, .grant} AS review"

@@ -8,8 +8,8 @@ import secrets
 
 from neo4j import AsyncManagedTransaction
 
-from kgservice.auth.access import check_scope
 from kgservice.auth.models import Principal
+from kgservice.auth.scope import check_scope
 from kgservice.decisions.schemas import DecisionIn
 from kgservice.errors import Conflict, NotFound, Unprocessable
 from kgservice.grants import repository as grants

@@ -6,6 +6,16 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
+from kgservice.graph.schema import SchemaPart
+
+SCHEMA = SchemaPart(
+    constraints=(
+        "CREATE CONSTRAINT ruleset_hash IF NOT EXISTS FOR (r:RuleSet) REQUIRE r.hash IS UNIQUE",
+    ),
+    # The active rule set is found by status on every decision (kgservice/decisions/repository.py).
+    indexes=("CREATE INDEX ruleset_status IF NOT EXISTS FOR (r:RuleSet) ON (r.status)",),
+)
+
 _FIELDS = (
     "r {.hash, .status, .uploaded_by, .uploaded, .approved_by_steward, .approved_by_reviewer, "
     ".activated} AS ruleset"

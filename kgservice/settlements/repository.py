@@ -12,6 +12,19 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from kgservice.graph.database import Runner
+from kgservice.graph.schema import SchemaPart
+
+SCHEMA = SchemaPart(
+    constraints=(
+        "CREATE CONSTRAINT settlement_id IF NOT EXISTS FOR (s:Settlement) REQUIRE s.id IS UNIQUE",
+        "CREATE CONSTRAINT points_account_id IF NOT EXISTS "
+        "FOR (a:PointsAccount) REQUIRE a.id IS UNIQUE",
+        "CREATE CONSTRAINT catalogue_item_id IF NOT EXISTS "
+        "FOR (c:CatalogueItem) REQUIRE c.id IS UNIQUE",
+        "CREATE CONSTRAINT redemption_id IF NOT EXISTS FOR (r:Redemption) REQUIRE r.id IS UNIQUE",
+    ),
+    indexes=("CREATE INDEX points_entry_account IF NOT EXISTS FOR (e:PointsEntry) ON (e.account)",),
+)
 
 POST_ENTRIES = """
 UNWIND $entries AS e

@@ -14,8 +14,8 @@ from fractions import Fraction
 
 from neo4j import AsyncManagedTransaction
 
-from kgservice.auth.access import check_scope
 from kgservice.auth.models import Principal
+from kgservice.auth.scope import check_scope
 from kgservice.errors import Conflict, Forbidden, NotFound, Unprocessable
 from kgservice.graph.database import Runner
 from kgservice.ledger.canonical import Event, payload_digest, utc_now

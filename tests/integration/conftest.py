@@ -21,10 +21,10 @@ from pydantic import SecretStr
 from kgservice.app import create_app
 from kgservice.demo import seed
 from kgservice.graph.database import Graph, create_driver
-from kgservice.graph.schema import ensure_schema
 from kgservice.ledger.service import Ledger
 from kgservice.ledger.signing import generate_key_file, load_signer
 from kgservice.records.checking import Checker
+from kgservice.schema_registry import ensure_schema
 from kgservice.settings import LedgerSettings, ProtectionSettings, Settings, TrainingSettings
 
 MARKER = "HealthShieldTestDatabase"
