@@ -6,9 +6,9 @@ global model's accuracy and ROC AUC per federated round.
 
 Every figure of the training is measured on the requester's held-out validation rows
 (``kgservice.training.features.split``): the per-round accuracy (threshold 0.5) and ROC AUC,
-and the coalition utilities v(S), which are the job's metric × 100 (ROC AUC for complication
-risk, accuracy for glycaemic control; ``kgservice.training.service.start``). The charts and
-tables name the metric and the rows it was measured on.
+and the coalition utilities v(S), which are the job's metric × 100 (by default ROC AUC for
+complication risk, accuracy for glycaemic control; ``kgservice.training.service.start``). The
+charts and tables name the metric and the rows it was measured on.
 
 matplotlib is imported when a chart is drawn, not when this module is: only ``shield demo``
 draws, and the service runs without a plotting stack. The charts use the Agg backend (no
