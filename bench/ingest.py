@@ -5,6 +5,12 @@ ledger entry. Prints one line per format and batch size, and the share of time s
 (everything before storage, protection included, in the service's checking process) versus
 storing. Run with `make bench` (its own Neo4j instance, fresh database) or `python -m
 bench.ingest` against a scratch server.
+
+Machines here differ by up to 2x from one run to the next, so each figure is printed beside a
+reference measured in the same run against the same server: the same files' rows written by one
+plain ``UNWIND $rows ... CREATE`` per file (``RAW_WRITE``), with nothing else: no parsing,
+grading, validation or protection (the rows are the ingest's own, already protected), no
+contribution, ledger entry or receipt. The ratio is ingest's rate over the raw write's.
 """
 
 from __future__ import annotations
@@ -14,13 +20,16 @@ import asyncio
 import json
 import random
 import time
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
 
 from bench.ledger import wipe
 from ingest.samples import fhir_bundle, json_document, yuwell_xlsx
 from kgservice import heap
 from kgservice.auth.models import Principal
 from kgservice.auth.roles import Role
-from kgservice.graph.database import Graph, create_driver
+from kgservice.graph.database import Bulk, Graph, create_driver
 from kgservice.institutions import service as institutions
 from kgservice.institutions.schemas import InstitutionIn, Tier
 from kgservice.ledger.canonical import utc_now
@@ -44,6 +53,57 @@ SYSTEM = Principal(
 )
 
 
+# The nodes and relationships ingest stores for a file's records (kgservice/records/repository.py
+# CREATE_SOURCE and CREATE_RECORDS): a Source held by the institution, each Record derived from
+# it, held by the institution and about its Patient (merged: patients recur across files), each
+# Field created from its record's row.
+RAW_WRITE = """
+MATCH (i:Institution {id: $institution})
+CREATE (s:Source {key: $key, institution: $institution})-[:HELD_BY]->(i)
+WITH s, i
+UNWIND $rows AS r
+CREATE (rec:Record {id: r.id, kind: r.kind, institution: r.institution, received: r.received})
+CREATE (rec)-[:DERIVED_FROM]->(s), (rec)-[:HELD_BY]->(i)
+FOREACH (ps IN CASE WHEN r.patient IS NULL THEN [] ELSE [r.patient] END |
+  MERGE (p:Patient {pseudonym: ps})
+  CREATE (rec)-[:ABOUT]->(p))
+FOREACH (f IN r.fields | CREATE (rec)-[:HAS_FIELD]->(x:Field) SET x = f)
+"""
+# Prefixed to every key the raw write stores, so its nodes are new ones beside ingest's (record
+# ids are unique) and its patients recur across its own files as ingest's do across theirs.
+RAW = "raw:"
+
+
+def raw_rows(records: list[dict[str, Any]], prefix: str = RAW) -> list[dict[str, Any]]:
+    """Ingest's record rows, fields nested, with record ids, field ids and patient pseudonyms
+    prefixed; every other value as it is. The rows given are left untouched."""
+    return [
+        {
+            **r,
+            "id": prefix + r["id"],
+            "patient": None if r["patient"] is None else prefix + r["patient"],
+            "fields": [{**f, "id": prefix + f["id"]} for f in r["fields"]],
+        }
+        for r in records
+    ]
+
+
+async def raw_write(graph: Graph, name: str, records: list[dict[str, Any]]) -> float:
+    """Seconds to store one file's rows with ``RAW_WRITE`` in one transaction. The rows are
+    re-keyed before the clock starts. ``Bulk`` spares the driver rendering them for its debug
+    log, as it spares ingest (kgservice/graph/database.py)."""
+    rows = Bulk(raw_rows(records))
+    key = RAW + name
+
+    async def write(tx: AsyncManagedTransaction) -> None:
+        await (await tx.run(RAW_WRITE, institution="bench-clinic", key=key, rows=rows)).consume()
+
+    start = time.perf_counter()
+    async with graph.driver.session(database=graph.database) as session:
+        await session.execute_write(write)
+    return time.perf_counter() - start
+
+
 def files(batch: int, rounds: int, seed: int) -> dict[str, list[bytes]]:
     rng = random.Random(seed)  # noqa: S311 - synthetic data
     return {
@@ -61,18 +121,20 @@ async def overlapped(
     protector: Protector,
     fmt: str,
     blobs: list[bytes],
-) -> tuple[float, float]:
+) -> tuple[float, float, list[list[dict[str, Any]]]]:
     """Records per second over the whole stream, and in its steady state: from the end of the
     first file's storing to the end of the last's (the pipeline is full: one file is checked
-    while another is stored)."""
+    while another is stored); and each file's stored rows."""
     counts: list[int] = []
     ends: list[float] = []
+    stored: list[list[dict[str, Any]]] = []
     start = time.perf_counter()
 
     async def store(prepared: Prepared, name: str, size: int) -> None:
         await graph.write(service.submit, ledger, SYSTEM, "bench-clinic", prepared, fmt, name, size)
         ends.append(time.perf_counter())
         counts.append(prepared.count)
+        stored.append(prepared.records)
 
     storing: asyncio.Task[None] | None = None
     for i, data in enumerate(blobs):
@@ -85,7 +147,15 @@ async def overlapped(
         await storing
     whole = sum(counts) / (ends[-1] - start)
     steady = sum(counts[1:]) / (ends[-1] - ends[0])
-    return whole, steady
+    return whole, steady, stored
+
+
+def reference(fmt: str, what: str, rate: float, raw: float) -> str:
+    """The line printed under an ingest figure: the raw write of the same rows, and the ratio."""
+    return (
+        f"{fmt:4} {what}, raw UNWIND write of the same rows: {raw:7.0f} records/s "
+        f"(ingest/raw {rate / raw:.2f})"
+    )
 
 
 async def warm_up(
@@ -128,7 +198,7 @@ async def main(warmup: float) -> None:
         for batch in (100, 1000):
             rounds = 3
             for fmt, blobs in files(batch, rounds, seed=batch).items():
-                check_s = store_s = 0.0
+                check_s = store_s = raw_s = 0.0
                 records = fields = 0
                 for i, data in enumerate(blobs):
                     t0 = time.perf_counter()
@@ -152,20 +222,28 @@ async def main(warmup: float) -> None:
                     store_s += t2 - t1
                     records += prepared.count
                     fields += sum(len(r["fields"]) for r in prepared.records)
+                    # The reference, file by file beside ingest: the same server state for both.
+                    raw_s += await raw_write(graph, f"{fmt}-{batch}-{i}", prepared.records)
                 total = check_s + store_s
                 print(
                     f"{fmt:4} batches of {batch:>4}: {records / total:7.0f} records/s "
                     f"({fields / total:7.0f} fields/s; check {check_s / total:4.0%}, "
                     f"store {store_s / total:4.0%})"
                 )
+                print(reference(fmt, f"batches of {batch:>4}", records / total, records / raw_s))
         # As the service runs two submissions at once: one file is checked (in the checking
         # process, as records.checking does) while the previous one is being stored.
         for fmt, blobs in files(1000, STREAM, seed=7).items():
-            whole, steady = await overlapped(checker, graph, ledger, protector, fmt, blobs)
+            whole, steady, stored = await overlapped(checker, graph, ledger, protector, fmt, blobs)
             print(
                 f"{fmt:4} {STREAM} batches of 1000, check and store overlapped: {whole:7.0f} "
                 f"records/s; {steady:7.0f} records/s once the first is stored"
             )
+            raw_s = 0.0
+            for i, rows in enumerate(stored):
+                raw_s += await raw_write(graph, f"{fmt}-stream-{i}", rows)
+            raw = sum(len(rows) for rows in stored) / raw_s
+            print(reference(fmt, f"{STREAM} batches of 1000", whole, raw))
     finally:
         checker.close()
         await graph.close()

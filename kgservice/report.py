@@ -1,107 +1,148 @@
-"""The scenario's report: Markdown with two PNG charts drawn with Pillow (no plotting stack).
+"""The scenario's report: Markdown with two PNG charts drawn by matplotlib.
 
-``payouts.png``: points per institution beside its share of the records — the seed's point that
-value, not volume, is paid. ``rounds.png``: the global model's validation accuracy and AUC per
-federated round.
+``payouts.png``: each institution's share of the points (divided by Shapley values) beside its
+share of the records, the seed's point that value, not volume, is paid. ``rounds.png``: the
+global model's accuracy and ROC AUC per federated round.
+
+Every figure of the training is measured on the requester's held-out validation rows
+(``kgservice.training.features.split``): the per-round accuracy (threshold 0.5) and ROC AUC,
+and the coalition utilities v(S), which are the job's metric × 100 (by default ROC AUC for
+complication risk, accuracy for glycaemic control; ``kgservice.training.service.start``). The
+charts and tables name the metric and the rows it was measured on.
+
+matplotlib is imported when a chart is drawn, not when this module is: only ``shield demo``
+draws, and the service runs without a plotting stack. The charts use the Agg backend (no
+display) and matplotlib's own font, so every label is in English.
 """
 
 from __future__ import annotations
 
+import textwrap
 from fractions import Fraction
 from pathlib import Path
-
-from PIL import Image, ImageDraw, ImageFont
+from typing import TYPE_CHECKING
 
 from kgservice.scenario import INSTITUTIONS, Outcome
+from kgservice.training.schemas import TrainingJobOut
 
-FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
-SIZE = (900, 520)
-MARGIN = 70
-COLOURS = ((37, 99, 235), (234, 88, 12), (22, 163, 74))
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
-
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.truetype(str(FONT), size) if FONT.exists() else ImageFont.load_default()
-
-
-def _axes(draw: ImageDraw.ImageDraw, title: str) -> tuple[int, int, int, int]:
-    left, top, right, bottom = MARGIN, MARGIN, SIZE[0] - 30, SIZE[1] - MARGIN
-    draw.text((left, 20), title, font=_font(22), fill="black")
-    draw.line((left, top, left, bottom), fill="black", width=2)
-    draw.line((left, bottom, right, bottom), fill="black", width=2)
-    for k in range(0, 101, 25):  # percent gridlines
-        y = bottom - (bottom - top) * k / 100
-        draw.line((left - 5, y, right, y), fill=(220, 220, 220))
-        draw.text((left - 45, y - 8), f"{k}%", font=_font(14), fill="black")
-    return left, top, right, bottom
+SIZE = (900, 520)  # pixels
+DPI = 100
+COLOURS = ("#2563eb", "#ea580c")
+METRICS = {"auc": "ROC AUC × 100", "accuracy": "accuracy at threshold 0.5, %"}
 
 
-def payouts_chart(outcome: Outcome, path: Path) -> None:
-    image = Image.new("RGB", SIZE, "white")
-    draw = ImageDraw.Draw(image)
-    left, top, right, bottom = _axes(draw, "Share of points (Shapley) vs share of records")
+def metric_label(metric: str) -> str:
+    """What v(S) is for a job's metric, with its unit."""
+    return METRICS.get(metric, metric)
+
+
+def validation_label(job: TrainingJobOut, held_out: float | None) -> str:
+    """The rows every training figure is measured on. The split is by a salted hash of each
+    row, so the share held out is near the one asked for, not exactly it."""
+    rows = (job.examples or {}).get(job.requester)
+    of = "its rows" if rows is None else f"its {rows} rows"
+    share = "" if held_out is None else f" (about {held_out:.0%} of {of})"
+    return f"{job.requester}'s held-out validation rows{share}"
+
+
+def shares(counts: dict[str, int]) -> dict[str, float]:
+    """Each key's share of the total, in %; all zero when the total is."""
+    total = sum(counts.values())
+    return {k: 100 * v / total if total else 0.0 for k, v in counts.items()}
+
+
+def _figure(title: str, subtitle: str) -> tuple[Figure, Axes]:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(SIZE[0] / DPI, SIZE[1] / DPI), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    # Wrapped to stay inside the image, the legend's column included.
+    axes.set_title(f"{title}\n{textwrap.fill(subtitle, 90)}", loc="left", fontsize=11)
+    axes.grid(axis="y", color="#dddddd")
+    axes.set_axisbelow(True)
+    axes.spines[["top", "right"]].set_visible(False)
+    return figure, axes
+
+
+def _legend(axes: Axes) -> None:
+    # Beside the plot, never over a bar or a line: constrained layout makes room on the right.
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+
+
+def payouts_figure(outcome: Outcome) -> Figure:
+    """Per institution, its share of the settled points beside its share of the records."""
     points = outcome.settlement.points if outcome.settlement else {}
-    total_points = sum(points.values()) or 1
-    total_records = sum(outcome.records.get(i, 0) for i in INSTITUTIONS) or 1
-    slot = (right - left) / len(INSTITUTIONS)
-    for n, institution in enumerate(INSTITUTIONS):
-        shares = (
-            points.get(institution, 0) / total_points,
-            outcome.records.get(institution, 0) / total_records,
-        )
-        for k, share in enumerate(shares):
-            x0 = left + slot * n + 20 + k * (slot - 40) / 2
-            x1 = x0 + (slot - 40) / 2 - 8
-            y0 = bottom - (bottom - top) * share
-            draw.rectangle((x0, y0, x1, bottom), fill=COLOURS[k])
-            draw.text((x0, y0 - 20), f"{100 * share:.0f}%", font=_font(14), fill="black")
-        draw.text(
-            (left + slot * n + slot / 2 - 30, bottom + 10),
-            institution,
-            font=_font(16),
-            fill="black",
-        )
-    draw.rectangle((right - 220, top, right - 205, top + 15), fill=COLOURS[0])
-    draw.text((right - 200, top - 2), "points (Shapley)", font=_font(14), fill="black")
-    draw.rectangle((right - 220, top + 22, right - 205, top + 37), fill=COLOURS[1])
-    draw.text((right - 200, top + 20), "records submitted", font=_font(14), fill="black")
-    image.save(path)
-
-
-def rounds_chart(outcome: Outcome, path: Path) -> None:
-    image = Image.new("RGB", SIZE, "white")
-    draw = ImageDraw.Draw(image)
-    left, top, right, bottom = _axes(draw, "Global model per federated round (validation set)")
-    history = outcome.job.history if outcome.job else []
     series = (
-        ("accuracy", [h.accuracy / 100 for h in history]),
-        ("AUC", [h.auc if h.auc is not None else 0.0 for h in history]),
+        ("points", shares({i: points.get(i, 0) for i in INSTITUTIONS})),
+        ("records submitted", shares({i: outcome.records.get(i, 0) for i in INSTITUTIONS})),
     )
-    n = max(len(history), 1)
+    job = outcome.job
+    basis = (
+        f"points divided by Shapley values of v(S) = {metric_label(job.metric)} "
+        f"on {validation_label(job, outcome.held_out)}"
+        if job is not None
+        else "points divided by Shapley values"
+    )
+    figure, axes = _figure("Share of the points against share of the records", basis)
+    width = 0.38
     for k, (name, values) in enumerate(series):
-        xy = [
-            (left + (right - left) * (i + 0.5) / n, bottom - (bottom - top) * v)
-            for i, v in enumerate(values)
-        ]
-        if len(xy) > 1:
-            draw.line(xy, fill=COLOURS[k], width=3)
-        for x, y in xy:
-            draw.ellipse((x - 5, y - 5, x + 5, y + 5), fill=COLOURS[k])
-        draw.text((right - 150, top + 20 * k), name, font=_font(14), fill=COLOURS[k])
-    for i, h in enumerate(history):
-        draw.text(
-            (left + (right - left) * (i + 0.5) / n - 25, bottom + 10),
-            f"round {h.round}",
-            font=_font(14),
-            fill="black",
-        )
-    image.save(path)
+        x = [n + (k - 0.5) * width for n in range(len(INSTITUTIONS))]
+        heights = [values[i] for i in INSTITUTIONS]
+        bars = axes.bar(x, heights, width, label=name, color=COLOURS[k])
+        axes.bar_label(bars, labels=[f"{v:.0f} %" for v in heights], padding=3, fontsize=9)
+    axes.set_xticks(range(len(INSTITUTIONS)), INSTITUTIONS)
+    axes.set_ylabel("share of the alliance's total, %")
+    top = max((v for _, values in series for v in values.values()), default=0.0)
+    axes.set_ylim(0, max(top * 1.15, 10.0))
+    _legend(axes)
+    return figure
+
+
+def rounds_figure(outcome: Outcome) -> Figure:
+    """The global model's accuracy and ROC AUC on the validation rows after each round."""
+    job = outcome.job
+    history = job.history if job else []
+    where = validation_label(job, outcome.held_out) if job else "validation rows"
+    figure, axes = _figure("Global model after each federated round", f"measured on {where}")
+    rounds = [h.round for h in history]
+    axes.plot(
+        rounds,
+        [h.accuracy / 100 for h in history],
+        marker="o",
+        color=COLOURS[0],
+        label="accuracy\n(share correct at 0.5)",
+    )
+    scored = [(h.round, h.auc) for h in history if h.auc is not None]
+    axes.plot(
+        [r for r, _ in scored],
+        [auc for _, auc in scored],
+        marker="s",
+        color=COLOURS[1],
+        label="ROC AUC",
+    )
+    axes.axhline(0.5, color="#888888", linestyle="--", linewidth=1, label="AUC of chance")
+    axes.set_xticks(rounds, [f"round {r}" for r in rounds])
+    if rounds:
+        axes.set_xlim(rounds[0] - 0.5, rounds[-1] + 0.5)
+    # Headroom above 1: a perfect AUC is drawn whole, below the title.
+    axes.set_ylim(0, 1.05)
+    axes.set_yticks([k / 5 for k in range(6)])
+    axes.set_ylabel("on the validation rows (0 to 1)")
+    _legend(axes)
+    return figure
 
 
 def write(outcome: Outcome, directory: Path) -> Path:
+    """``report.md`` with its two charts into ``directory``; the Markdown's path."""
     directory.mkdir(parents=True, exist_ok=True)
-    payouts_chart(outcome, directory / "payouts.png")
-    rounds_chart(outcome, directory / "rounds.png")
+    payouts_figure(outcome).savefig(directory / "payouts.png", dpi=DPI, format="png")
+    rounds_figure(outcome).savefig(directory / "rounds.png", dpi=DPI, format="png")
     path = directory / "report.md"
     path.write_text(markdown(outcome), encoding="utf-8")
     return path
@@ -122,6 +163,8 @@ def markdown(o: Outcome) -> str:
         lines.append("")
     if o.job is not None:
         j = o.job
+        metric = metric_label(j.metric)
+        where = validation_label(j, o.held_out)
         lines += [
             "## Federated training",
             "",
@@ -129,19 +172,22 @@ def markdown(o: Outcome) -> str:
             f"(one SuperNode process per institution); valuation by **{j.valuation}**; "
             f"model `{j.product}` (operation right granted to the alliance).",
             "",
-            "| round | accuracy | AUC | ledger entry |",
+            f"The global model after each round, on {where}:",
+            "",
+            "| round | accuracy at threshold 0.5, % | ROC AUC | ledger entry |",
             "|---|---|---|---|",
         ]
         lines += [
-            f"| {h.round} | {h.accuracy:.1f} % | "
+            f"| {h.round} | {h.accuracy:.1f} | "
             f"{'-' if h.auc is None else f'{h.auc:.3f}'} | {h.ledger_seq} |"
             for h in j.history
         ]
         lines += ["", "![model per round](rounds.png)", ""]
         lines += [
-            "Coalition utilities v(S) (validation accuracy, %):",
+            f"Coalition utilities v(S): {metric} of the model each coalition trained, on "
+            f"{where}; v(∅) is the untrained initial model's.",
             "",
-            "| coalition | v(S) |",
+            f"| coalition | v(S), {metric} |",
             "|---|---|",
         ]
         by_size = sorted((j.utilities or {}).items(), key=lambda kv: (kv[0].count(","), kv[0]))
@@ -149,13 +195,15 @@ def markdown(o: Outcome) -> str:
         lines.append("")
     if o.settlement is not None:
         s = o.settlement
+        unit = metric_label(o.job.metric) if o.job is not None else "v(S)"
         lines += [
             "## Settlement",
             "",
             f"Settlement `{s.id}`: Shapley values ({s.method}, {s.valuation}) into "
             f"{s.pool} points; {s.remainder_rule}.",
             "",
-            "| institution | records | Shapley value | points | upload points | balance |",
+            f"| institution | records | Shapley value ({unit}) | points | upload points | "
+            "balance |",
             "|---|---|---|---|---|---|",
         ]
         for i in INSTITUTIONS:

@@ -40,6 +40,7 @@ Step = Callable[[str], None]
 class Outcome:
     interception: DecisionOut | None = None
     job: TrainingJobOut | None = None
+    held_out: float | None = None  # the requester's share of rows kept for validation
     settlement: SettlementOut | None = None
     uploads: dict[str, int] = field(default_factory=dict)
     redemption: RedemptionOut | None = None
@@ -94,6 +95,7 @@ async def run(
         rounds=rounds,
     )
     job = await training.start(graph, ledger, rulesets, settings, operator, spec)
+    out.held_out = spec.held_out
     await training.run(
         graph, ledger, settings, operator.id, job.id, spec.held_out, threading.Event(), protector
     )

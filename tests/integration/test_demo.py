@@ -88,6 +88,16 @@ async def test_the_scenario_runs_end_to_end_and_writes_its_report(
     text = path.read_text("utf-8")
     assert "## Settlement" in text
     assert "verified" in text
+    # The scenario's task is complication risk: its coalitions are valued by ROC AUC, measured
+    # on the requester's held-out rows, and the tables say so.
+    assert outcome.job.metric == "auc"
+    assert "| coalition | v(S), ROC AUC × 100 |" in text
+    assert "| round | accuracy at threshold 0.5, % | ROC AUC | ledger entry |" in text
+    rows = (outcome.job.examples or {})["hosp-a"]
+    assert f"hosp-a's held-out validation rows (about 30% of its {rows} rows)" in text
+    assert "validation accuracy" not in text
     for chart in ("payouts.png", "rounds.png"):
         with Image.open(tmp_path / "report" / chart) as image:
+            assert image.format == "PNG"
             assert image.size == report.SIZE
+            assert len(image.convert("RGB").getcolors(1 << 20) or []) > 50
