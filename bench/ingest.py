@@ -16,7 +16,7 @@ import random
 import time
 
 from bench.ledger import wipe
-from ingest.samples import fhir_bundle, json_document, yuwell_xlsx
+from ingest.synthetic.samples import fhir_bundle, json_document, yuwell_xlsx
 from kgservice import heap
 from kgservice.auth.models import Principal
 from kgservice.auth.roles import Role

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from kgservice.settings import REPO_ROOT
+from tests import REPO_ROOT
 from tests.integration.conftest import bearer
 
 pytestmark = pytest.mark.anyio

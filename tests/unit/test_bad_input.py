@@ -24,7 +24,7 @@ from ingest.errors import IngestError
 from ingest.grading import Grader
 from ingest.pipeline import Pipeline
 from ingest.readers.meter import load_mappings
-from kgservice.settings import REPO_ROOT
+from tests import REPO_ROOT
 from tests.unit.test_fhirtwin import RICH
 from tests.unit.variants import Json, mutants
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from kgservice.settings import REPO_ROOT
+from tests import REPO_ROOT
 
 
 def _compose() -> dict[str, Any]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from kgservice.scenario import INSTITUTIONS, Outcome
+from kgservice.demo.scenario import INSTITUTIONS, Outcome
 
 FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 SIZE = (900, 520)
