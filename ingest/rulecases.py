@@ -1,6 +1,6 @@
 """The rule-case manifest (``shapes/cases.toml``): each case and whether its rule fires.
 
-Shared by the tests and, later, `shield rules test`, so stewards and CI run the same thing.
+Shared by the tests and `shield rules test`, so stewards and CI run the same thing.
 """
 
 from __future__ import annotations

@@ -180,7 +180,7 @@ def run(spec: Spec) -> dict[str, Any]:
         encoding="utf-8",
     )
     # The SuperLink starts its SuperExec by name: with the service run as .venv/bin/shield and
-    # that directory not on PATH, the SuperLink exited at start (FileNotFoundError).
+    # that directory not on PATH, the SuperLink would exit at start (FileNotFoundError).
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     env = {
         **os.environ,

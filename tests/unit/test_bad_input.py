@@ -176,13 +176,13 @@ def test_broken_meter_exports_are_checked_or_refused_by_name(pipeline: Pipeline,
     ],
 )
 def test_pathological_notes_are_refused_quickly(pipeline: Pipeline, text: str, said: str) -> None:
-    """Each took 20-30 s of the checking process, holding up every other submission: jieba's
-    HMM is quadratic in a long run of Han characters, and a blood-pressure pattern backtracked
-    through every split of a long run of spaces."""
+    """Each would take 20-30 s of the checking process, holding up every other submission:
+    jieba's HMM is quadratic in a long run of Han characters, and a blood-pressure pattern could
+    backtrack through every split of a long run of spaces."""
     start = time.process_time()
     with pytest.raises(IngestError, match=said):
         pipeline.check(text.encode(), "text", "n.txt", "clinic-b")
-    assert time.process_time() - start < 5.0  # ~0.8 s; it was 20-30 s
+    assert time.process_time() - start < 5.0  # ~0.8 s when refused up front
 
 
 def test_a_note_of_ordinary_length_runs_is_read(pipeline: Pipeline) -> None:
