@@ -25,7 +25,7 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from bench.ledger import wipe
-from ingest.samples import fhir_bundle, json_document, yuwell_xlsx
+from ingest.synthetic.samples import fhir_bundle, json_document, yuwell_xlsx
 from kgservice import heap
 from kgservice.auth.models import Principal
 from kgservice.auth.roles import Role

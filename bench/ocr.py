@@ -19,7 +19,7 @@ from PIL import Image
 
 from ingest.ocr.engine import OcrEngine, RapidOcr, RapidOcrV3
 from ingest.readers import scan
-from ingest.sheets import Truth, patient, render
+from ingest.synthetic.sheets import Truth, patient, render
 
 # Characters whose Simplified form differs, as OCR engines trained on both scripts emit them.
 TRADITIONAL = set("別證話區診斷壓體藥隨訪醫號歲後時間記錄單層東華劑鍵濟")

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from sklearn.datasets import load_breast_cancer, load_diabetes
 
-from kgservice.training.federation import APP_DIR
+from kgservice.training.federation import APP
 from settlement.shapley import (
     Game,
     exact,
@@ -34,7 +34,7 @@ from settlement.shapley import (
     truncated_monte_carlo,
 )
 
-sys.path.insert(0, str(APP_DIR))  # the Flower app's own package, as its nodes load it
+sys.path.insert(0, str(APP))  # the Flower app's own package, as its nodes load it
 from hsfl import model
 
 Arrays = tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]
@@ -158,12 +158,12 @@ async def job_wall_time(rounds: int) -> None:
     from ingest.readers.meter import load_mappings
     from kgservice.decisions.rules import RedLines
     from kgservice.demo import seed, seed_records, seed_rewards
+    from kgservice.demo.scenario import run
     from kgservice.graph.database import Graph, create_driver
     from kgservice.ledger.service import Ledger
     from kgservice.ledger.signing import load_signer
     from kgservice.records.protection import load_protector
     from kgservice.rulesets.service import RuleSetCache
-    from kgservice.scenario import run
     from kgservice.schema_registry import ensure_schema
     from kgservice.settings import get_settings
 

@@ -20,7 +20,8 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from typing import Any, cast
 
 from pyshacl import validate
@@ -34,7 +35,8 @@ from ingest.fastshacl.terms import Data, Unreadable, node_of, shown
 from ingest.fastshacl.terms import Node as Term
 from ingest.rdf import HS, HS_NS, to_graph
 
-SHAPES_DIR = Path(__file__).resolve().parent.parent / "shapes"
+# The rules are package data (``shapes`` is a package), found wherever the wheel is installed.
+SHAPES_DIR = files("shapes")
 RULE_FILES = ("grading.ttl", "records.ttl")
 _GRADE_PREDICATES = {f"{HS_NS}{p}": p for p in ("category", "level", "protectionTier", "gradedBy")}
 # One inferred grading triple per match: field IRI, predicate name, object IRI or literal form.
@@ -238,11 +240,11 @@ class Grader:
 
     @classmethod
     def from_directory(
-        cls, directory: Path = SHAPES_DIR, engine: Engine = Engine.compiled
+        cls, directory: Traversable = SHAPES_DIR, engine: Engine = Engine.compiled
     ) -> Grader:
         g = Graph()
         for name in RULE_FILES:
-            g.parse(directory / name, format="turtle")
+            g.parse(data=(directory / name).read_text("utf-8"), format="turtle")
         return cls(g, engine)
 
     def grade(self, graph: str | Data) -> Graded:

@@ -1,6 +1,6 @@
 """The rule-case manifest (``shapes/cases.toml``): each case and whether its rule fires.
 
-Shared by the tests and, later, `shield rules test`, so stewards and CI run the same thing.
+Shared by the tests and `shield rules test`, so stewards and CI run the same thing.
 """
 
 from __future__ import annotations
@@ -9,17 +9,17 @@ import tomllib
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
+from importlib.resources.abc import Traversable
 from typing import Any
 
 from rdflib import Graph
 
 from ingest.fastshacl.terms import Data
-from ingest.grading import Grader
+from ingest.grading import SHAPES_DIR, Grader
 from ingest.model import Datum, Extracted, Subject, SubjectKind
 from ingest.rdf import build
 
-CASES_FILE = Path(__file__).resolve().parent.parent / "shapes" / "cases.toml"
+CASES_FILE = SHAPES_DIR / "cases.toml"
 DIGEST = "0" * 64
 
 
@@ -44,7 +44,7 @@ class Outcome:
     findings: frozenset[tuple[str, str, str]]  # (focus, rule id, value), for comparing engines
 
 
-def load_cases(path: Path = CASES_FILE) -> list[Case]:
+def load_cases(path: Traversable = CASES_FILE) -> list[Case]:
     data = tomllib.loads(path.read_text("utf-8"))
     cases = []
     for c in data["case"]:

@@ -4,6 +4,10 @@ Nested sections use ``__`` (``HS_NEO4J__PASSWORD``). The conventional ``NEO4J_UR
 ``NEO4J_USERNAME`` and ``NEO4J_PASSWORD`` variables, when set, point the service at an external
 Neo4j instead of the local one. Outside development, placeholder secrets are refused at load time,
 so a production deployment cannot start with the development password or without a signing key.
+
+Writable state that no setting places elsewhere (development keys, training files, the local
+Neo4j) goes under ``HS_DATA_DIR``, by default the working directory: the checkout under `make`,
+the service's own directory when installed, never the installed package.
 """
 
 from __future__ import annotations
@@ -17,12 +21,16 @@ from typing import Self
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 # Development-only; refused outside development (see _refuse_placeholders).
 DEV_NEO4J_PASSWORD = "health-shield-dev"  # noqa: S105
 PLACEHOLDER_SECRETS = frozenset(
     {"", "changeme", "change-me", "password", "secret", "neo4j", "test", DEV_NEO4J_PASSWORD}
 )
+
+
+def data_dir() -> Path:
+    """Where writable state goes by default: ``HS_DATA_DIR``, else the working directory."""
+    return Path(os.environ.get("HS_DATA_DIR") or Path.cwd()).absolute()
 
 
 class Environment(StrEnum):
@@ -45,20 +53,16 @@ class LocalNeo4jSettings(BaseModel):
     """The Neo4j that `shield neo4j start` assembles from Maven Central and runs on loopback."""
 
     # One server instance (conf, data, logs); tests use their own (see Makefile).
-    home: Path = REPO_ROOT / ".neo4j" / "dev"
+    home: Path = Field(default_factory=lambda: data_dir() / ".neo4j" / "dev")
     # Jars fetched by Maven, shared by every instance of the same version.
-    jars: Path = REPO_ROOT / ".neo4j" / "jars"
+    jars: Path = Field(default_factory=lambda: data_dir() / ".neo4j" / "jars")
     version: str = "5.26.30"
     bolt_port: int = Field(default=7687, ge=1, le=65535)
     # "auto": a third of the machine's memory, from 512m to 8g (8g on a 24 GiB machine); or a
     # size as Neo4j writes it ("4g", "300m"). A 1,000-record submission is one transaction of
-    # ~15k nodes, whose state is copied by every young collection that happens while it runs.
-    # The server's CPU per such submission: 1.7 s at 512m (G1 marking cycles triggered by
-    # humongous allocations), 0.72 s at 2g, 0.55 s at 6g (fewer collections; /proc and the GC
-    # log, mean of ten; fifth session). With the young generation at half the heap (server.py),
-    # storing twenty 1,000-record FHIR files at 4g took 5-7 young collections, 1.0-1.3 s of
-    # pauses; at 8g 2 collections, 0.15-0.22 s; Neo4j's CPU per file 0.82 -> 0.73 s, wall
-    # 0.74 -> 0.67 s (means of four runs each, alternating after restarts; tenth session).
+    # ~15k nodes, whose state is copied by every young collection that happens while it runs:
+    # a larger heap means fewer collections, shorter pauses and less server CPU per submission
+    # (docs/performance.md).
     heap: str = "auto"
     pagecache: str = "512m"
     transaction_timeout: str = "60s"
@@ -85,7 +89,9 @@ class LedgerSettings(BaseModel):
     signing_key_file: Path | None = None
     signing_key: SecretStr | None = None
     # Development only: where a key is generated on first use when none is configured.
-    dev_key_file: Path = REPO_ROOT / "var" / "ledger-signing-key.pem"
+    dev_key_file: Path = Field(
+        default_factory=lambda: data_dir() / "var" / "ledger-signing-key.pem"
+    )
 
 
 class ApiSettings(BaseModel):
@@ -106,7 +112,7 @@ class ProtectionSettings(BaseModel):
     # Master key from which each institution's AES-256-GCM key is derived (HKDF-SHA256).
     encryption_key: SecretStr | None = None
     # Development only: where the two keys are generated on first use when none are set.
-    dev_key_file: Path = REPO_ROOT / "var" / "protection-keys.json"
+    dev_key_file: Path = Field(default_factory=lambda: data_dir() / "var" / "protection-keys.json")
 
 
 class CypherSettings(BaseModel):
@@ -119,7 +125,8 @@ class CypherSettings(BaseModel):
 class TrainingSettings(BaseModel):
     """Federated training jobs (Flower processes on this host)."""
 
-    directory: Path = REPO_ROOT / "var" / "training"  # per-job node files, logs, results
+    # Per-job node files, logs, results.
+    directory: Path = Field(default_factory=lambda: data_dir() / "var" / "training")
     timeout_s: float = Field(default=900.0, gt=0)
     max_rounds: int = Field(default=10, ge=1)
     retrain_up_to: int = Field(default=4, ge=1, le=10, description="players; more: reconstruct")
@@ -132,12 +139,13 @@ class Settings(BaseSettings):
 
     environment: Environment = Environment.development
     neo4j: Neo4jSettings = Neo4jSettings()
-    local_neo4j: LocalNeo4jSettings = LocalNeo4jSettings()
-    ledger: LedgerSettings = LedgerSettings()
+    # Sections with paths under HS_DATA_DIR are made when the settings are read, not at import.
+    local_neo4j: LocalNeo4jSettings = Field(default_factory=LocalNeo4jSettings)
+    ledger: LedgerSettings = Field(default_factory=LedgerSettings)
     api: ApiSettings = ApiSettings()
-    protection: ProtectionSettings = ProtectionSettings()
+    protection: ProtectionSettings = Field(default_factory=ProtectionSettings)
     cypher: CypherSettings = CypherSettings()
-    training: TrainingSettings = TrainingSettings()
+    training: TrainingSettings = Field(default_factory=TrainingSettings)
 
     @model_validator(mode="before")
     @classmethod

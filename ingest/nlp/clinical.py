@@ -7,9 +7,10 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 
-VOCABULARY = Path(__file__).with_name("clinical.toml")
+VOCABULARY = files("ingest.nlp") / "clinical.toml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +34,7 @@ class Vocabulary:
 
 
 @cache
-def vocabulary(path: Path = VOCABULARY) -> Vocabulary:
+def vocabulary(path: Traversable = VOCABULARY) -> Vocabulary:
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
     return Vocabulary(
         {t: d["code"] for d in raw["diagnosis"] for t in d["terms"]},

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
 
 import stdnum.cn
 
@@ -89,7 +89,7 @@ _LABELS = re.compile(
 
 # ---- names
 
-SURNAMES = Path(__file__).with_name("surnames.txt")
+SURNAMES = files("ingest.nlp") / "surnames.txt"
 
 
 @cache
@@ -183,7 +183,7 @@ _ADDRESS_MARKERS = re.compile(
 @cache
 def gazetteer() -> frozenset[str]:
     """Province, prefecture and county names from python-stdnum's region table (~3,500)."""
-    path = Path(stdnum.cn.__file__).parent / "loc.dat"
+    path = files(stdnum.cn) / "loc.dat"
     found: set[str] = set()
     for line in path.read_text(encoding="utf-8").splitlines():
         m = re.search(r'(?:province|county|prefecture)="(?:\[[^\]]*\])?([^"]+)"', line)

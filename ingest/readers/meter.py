@@ -12,7 +12,8 @@ import tomllib
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from typing import Any
 
 from openpyxl import load_workbook
@@ -20,7 +21,7 @@ from openpyxl import load_workbook
 from ingest.errors import IngestError
 from ingest.model import Datum, Extracted, Subject, SubjectKind
 
-MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "meters"
+MAPPINGS_DIR = files("ingest") / "meters"
 PERIOD_KINDS = {
     "fasting": "FastingGlucose",
     "postprandial": "PostprandialGlucose",
@@ -41,7 +42,7 @@ class Mapping:
     periods: dict[str, str]  # the brand's word → fasting / postprandial / random
 
     @classmethod
-    def load(cls, path: Path) -> Mapping:
+    def load(cls, path: Traversable) -> Mapping:
         data = tomllib.loads(path.read_text("utf-8"))
         return cls(
             id=data["id"],
@@ -60,8 +61,9 @@ class Mapping:
         return {self.columns[k] for k in ("patient", "time", "value")}
 
 
-def load_mappings(directory: Path = MAPPINGS_DIR) -> list[Mapping]:
-    return [Mapping.load(p) for p in sorted(directory.glob("*.toml"))]
+def load_mappings(directory: Traversable = MAPPINGS_DIR) -> list[Mapping]:
+    found = (p for p in directory.iterdir() if p.is_file() and p.name.endswith(".toml"))
+    return [Mapping.load(p) for p in sorted(found, key=lambda p: p.name)]
 
 
 def _csv_rows(data: bytes, mapping: Mapping) -> list[list[str]] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from pathlib import Path
+from importlib.resources.abc import Traversable
 from typing import Any
 
 from ingest.grading import SHAPES_DIR
@@ -43,7 +43,7 @@ class DecisionCase:
         return f"{self.rule}-{'fires' if self.fires else 'quiet'}"
 
 
-def load_decision_cases(path: Path = CASES_FILE) -> list[DecisionCase]:
+def load_decision_cases(path: Traversable = CASES_FILE) -> list[DecisionCase]:
     cases = []
     for c in tomllib.loads(path.read_text("utf-8"))["case"]:
         body = {**BASE, **c.get("request", {})}

@@ -1,8 +1,8 @@
 """A regression corpus of generated decision requests with the verdicts pySHACL gives them.
 
 The fast path must give the same verdict and the same broken rules on every request
-(tests/unit/test_decision_corpus.py). Regenerate after a deliberate rule change:
-``python -m kgservice.decisions.corpus`` rewrites ``shapes/decision_corpus.json``.
+(tests/unit/test_decision_corpus.py). Regenerate after a deliberate rule change: in the
+checkout, ``python -m kgservice.decisions.corpus`` rewrites ``shapes/decision_corpus.json``.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import json
 import random
 import re
 import sys
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -156,17 +157,18 @@ def _same(term: str, iri: str) -> str:
     return term.replace(iri, "(the request)")
 
 
-def write(path: Path = CORPUS_FILE, n: int = 250) -> int:
+def write(path: Path, n: int = 250) -> int:
     reference = RedLines(engine=Engine.pyshacl)
     items = [{**item, "expected": judge(reference, item)} for item in generate(n)]
     path.write_text(json.dumps(items, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return len(items)
 
 
-def load(path: Path = CORPUS_FILE) -> list[dict[str, Any]]:
+def load(path: Traversable = CORPUS_FILE) -> list[dict[str, Any]]:
     data: list[dict[str, Any]] = json.loads(path.read_text("utf-8"))
     return data
 
 
 if __name__ == "__main__":
-    print(f"wrote {write(Path(sys.argv[1]) if len(sys.argv) > 1 else CORPUS_FILE)} requests")
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("shapes", CORPUS_FILE.name)
+    print(f"wrote {write(target)} requests")

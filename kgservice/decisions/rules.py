@@ -11,7 +11,8 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 
 from rdflib import RDF, RDFS, Graph
 
@@ -19,7 +20,6 @@ from ingest.grading import SHAPES_DIR, Engine, Finding, Grader
 from ingest.rdf import HS, HS_NS
 from kgservice.decisions.schemas import DecisionIn, Kind, Verdict
 from kgservice.grants.schemas import ALLIANCE
-from kgservice.settings import REPO_ROOT
 from kgservice.vocab import BASIS_TERMS, CATEGORY_TERMS, PURPOSE_TERMS
 
 RULE_FILES = ("redlines.ttl",)
@@ -28,7 +28,7 @@ RULE_FILES = ("redlines.ttl",)
 ANY_REQUEST = f"urn:health-shield:decision-request:{secrets.token_hex(8)}"
 MEMO_SIZE = 4096  # distinct request graphs remembered; a full memo starts over
 CONTEXT_FILES = ("purposes.ttl", "formulary.ttl")
-ONTOLOGY = REPO_ROOT / "ontology" / "health.ttl"
+ONTOLOGY = files("ontology") / "health.ttl"
 OBLIGATIONS = {
     "deidentify": "de-identify: remove direct identifiers before release (PIPL Art. 73(3))",
     "review": "committee review (PIPL Art. 13(4), Art. 24)",
@@ -131,7 +131,10 @@ class RedLines:
     rule-set hash covers both, so a decision names exactly what judged it."""
 
     def __init__(
-        self, directory: Path = SHAPES_DIR, engine: Engine = Engine.shifty, rules: str | None = None
+        self,
+        directory: Traversable = SHAPES_DIR,
+        engine: Engine = Engine.shifty,
+        rules: str | None = None,
     ) -> None:
         text = rules if rules is not None else (directory / RULE_FILES[0]).read_text("utf-8")
         digest = hashlib.sha256(text.encode("utf-8"))
@@ -152,8 +155,8 @@ class RedLines:
         self.engine = Grader(Graph().parse(data=text, format="turtle"), engine)
         context = Graph()
         for name in CONTEXT_FILES:
-            context.parse(directory / name, format="turtle")
-        ontology = Graph().parse(ONTOLOGY, format="turtle")
+            context.parse(data=(directory / name).read_text("utf-8"), format="turtle")
+        ontology = Graph().parse(data=ONTOLOGY.read_text("utf-8"), format="turtle")
         for basis in ontology.subjects(RDF.type, HS.LegalBasis):
             context.add((basis, RDF.type, HS.LegalBasis))
         self.context = context.serialize(format="nt")

@@ -22,10 +22,13 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-APP_DIR = Path(__file__).resolve().parents[2] / "settlement" / "flower_app"
+# The Flower app (package ``hsfl`` with its pyproject.toml) is package data of ``settlement``.
+APP = files("settlement") / "flower_app"
 STOP_GRACE_S = 10.0
 
 
@@ -152,9 +155,22 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def copy_app(target: Path, source: Traversable = APP) -> Path:
+    """The Flower app's sources copied to ``target``: `flwr run` builds its FAB from a directory,
+    and the installed one may be read-only or hold compiled files that are no part of the app."""
+    target.mkdir(parents=True, exist_ok=True)
+    for item in source.iterdir():
+        if item.is_dir() and item.name != "__pycache__":
+            copy_app(target / item.name, item)
+        elif item.is_file() and item.name.endswith((".py", ".toml")):
+            (target / item.name).write_bytes(item.read_bytes())
+    return target
+
+
 def run(spec: Spec) -> dict[str, Any]:
     """Run the job; return what the ServerApp wrote. Raises FederationError with the log path."""
     spec.directory.mkdir(parents=True, exist_ok=True)
+    app = copy_app(spec.directory / "app")
     home = spec.directory / "flwr-home"
     home.mkdir(exist_ok=True)
     port = free_port()
@@ -164,7 +180,7 @@ def run(spec: Spec) -> dict[str, Any]:
         encoding="utf-8",
     )
     # The SuperLink starts its SuperExec by name: with the service run as .venv/bin/shield and
-    # that directory not on PATH, the SuperLink exited at start (FileNotFoundError).
+    # that directory not on PATH, the SuperLink would exit at start (FileNotFoundError).
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     env = {
         **os.environ,
@@ -230,7 +246,7 @@ def run(spec: Spec) -> dict[str, Any]:
             [
                 _tool("flwr"),
                 "run",
-                str(APP_DIR),
+                str(app),
                 "local",
                 "--run-config",
                 run_config,

@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from kgservice.auth.roles import Role
 from kgservice.demo import PRINCIPALS
 from kgservice.graph.database import Graph
-from kgservice.settings import REPO_ROOT
+from tests import REPO_ROOT
 from tests.integration.conftest import bearer
 
 pytestmark = pytest.mark.anyio

@@ -11,9 +11,8 @@ from PIL import Image
 from ingest.grading import Grader
 from ingest.pipeline import Pipeline
 from ingest.readers.meter import load_mappings
-from kgservice import report, scenario
 from kgservice.decisions.rules import RedLines
-from kgservice.demo import CATALOGUE, seed_records, seed_rewards
+from kgservice.demo import CATALOGUE, report, scenario, seed_records, seed_rewards
 from kgservice.grants import repository as grants_repo
 from kgservice.graph.database import Graph
 from kgservice.ledger.service import Ledger

@@ -23,7 +23,8 @@ from kgservice.ledger.service import Ledger
 from kgservice.records import service
 from kgservice.records.checking import Checker
 from kgservice.records.protection import load_protector
-from kgservice.settings import REPO_ROOT, ApiSettings, Settings
+from kgservice.settings import ApiSettings, Settings
+from tests import REPO_ROOT
 from tests.integration.conftest import bearer
 from tests.integration.ledgerkit import verify
 

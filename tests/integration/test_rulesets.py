@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from kgservice.settings import REPO_ROOT
+from tests import REPO_ROOT
 from tests.integration.conftest import bearer
 
 pytestmark = pytest.mark.anyio
@@ -101,7 +101,8 @@ async def test_upload_replay_and_two_person_activation(
             422,
             "hs:ruleId",
         ),
-        # rdflib parses nested blank nodes by recursion: this was a RecursionError, a 500.
+        # rdflib parses nested blank nodes by recursion: too deep a nesting is a RecursionError,
+        # which must be a 400, not a 500.
         (
             PREFIXES + "hs:a hs:b " + "[ hs:c " * 1000 + "1" + " ]" * 1000 + " .\n",
             400,

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from PIL import Image
 
-from ingest.sheets import corrected_reading
+from ingest.synthetic.sheets import corrected_reading
 from kgservice.graph.database import Graph
-from kgservice.settings import REPO_ROOT
+from tests import REPO_ROOT
 from tests.integration.conftest import bearer
 from tests.integration.test_records import count
 

@@ -11,7 +11,7 @@ import pytest
 
 from kgservice.graph.database import Graph
 from kgservice.ledger.service import Ledger
-from kgservice.settings import REPO_ROOT
+from tests import REPO_ROOT
 from tests.integration.conftest import bearer
 from tests.integration.ledgerkit import verify
 from tests.integration.test_auth import ITEM, SEED_GAME, SETTLEMENT

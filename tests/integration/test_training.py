@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ingest.samples import json_document
+from ingest.synthetic.samples import json_document
 from kgservice.auth import service as principals
 from kgservice.auth.models import Principal
 from kgservice.decisions.rules import RedLines

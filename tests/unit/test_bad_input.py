@@ -24,7 +24,7 @@ from ingest.errors import IngestError
 from ingest.grading import Grader
 from ingest.pipeline import Pipeline
 from ingest.readers.meter import load_mappings
-from kgservice.settings import REPO_ROOT
+from tests import REPO_ROOT
 from tests.unit.test_fhirtwin import RICH
 from tests.unit.variants import Json, mutants
 
@@ -176,13 +176,13 @@ def test_broken_meter_exports_are_checked_or_refused_by_name(pipeline: Pipeline,
     ],
 )
 def test_pathological_notes_are_refused_quickly(pipeline: Pipeline, text: str, said: str) -> None:
-    """Each could hold the checking process for 20-30 s, and every submission behind it:
-    jieba's HMM is quadratic in a long run of Han characters, and a naive blood-pressure pattern
-    backtracks through every split of a long run of spaces."""
+    """Each would take 20-30 s of the checking process, holding up every other submission:
+    jieba's HMM is quadratic in a long run of Han characters, and a blood-pressure pattern could
+    backtrack through every split of a long run of spaces."""
     start = time.process_time()
     with pytest.raises(IngestError, match=said):
         pipeline.check(text.encode(), "text", "n.txt", "clinic-b")
-    assert time.process_time() - start < 5.0  # ~0.8 s refused; 20-30 s if it were read
+    assert time.process_time() - start < 5.0  # ~0.8 s when refused up front
 
 
 def test_a_note_of_ordinary_length_runs_is_read(pipeline: Pipeline) -> None:

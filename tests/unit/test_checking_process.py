@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from kgservice.settings import REPO_ROOT
+from tests import REPO_ROOT
 
 # A stand-in for the service: starts a checker, says its worker's pid, then waits to be killed.
 PARENT = """

@@ -8,7 +8,7 @@ from datetime import datetime
 from ingest.nlp.clinical import entities
 from ingest.nlp.text import fold
 from ingest.readers import note
-from ingest.samples import check_digit
+from ingest.synthetic.samples import check_digit
 
 
 def kinds(text: str) -> list[tuple[str, str, str | None]]:

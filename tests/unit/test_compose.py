@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from kgservice.settings import REPO_ROOT
+from tests import REPO_ROOT
 
 
 def _compose() -> dict[str, Any]:
@@ -33,3 +33,9 @@ def test_required_secrets_fail_fast() -> None:
     text = (REPO_ROOT / "compose.yaml").read_text("utf-8")
     assert text.count("${NEO4J_PASSWORD:?") == 2
     assert "ledger_signing_key" in _compose()["secrets"]
+
+
+def test_the_production_service_gets_its_protection_keys_or_compose_refuses() -> None:
+    environment = _compose()["services"]["shield"]["environment"]
+    for name in ("HS_PROTECTION__PSEUDONYM_KEY", "HS_PROTECTION__ENCRYPTION_KEY"):
+        assert environment[name].startswith(f"${{{name}:?")

@@ -139,7 +139,7 @@ def test_compiled_matches_pyshacl_on_part_of_the_corpus(graders: dict[Engine, Gr
 def _shapes_with(extra: str) -> Graph:
     g = Graph()
     for name in RULE_FILES:
-        g.parse(SHAPES_DIR / name, format="turtle")
+        g.parse(data=(SHAPES_DIR / name).read_text("utf-8"), format="turtle")
     return g.parse(data=extra, format="turtle")
 
 

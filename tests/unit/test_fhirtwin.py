@@ -23,8 +23,8 @@ from pydantic import BaseModel, ValidationError
 
 from ingest.errors import IngestError
 from ingest.readers import fhir, fhirtwin
-from ingest.samples import fhir_bundle
-from kgservice.settings import REPO_ROOT
+from ingest.synthetic.samples import fhir_bundle
+from tests import REPO_ROOT
 from tests.unit.variants import mutants
 
 Json = Any

@@ -13,7 +13,7 @@ from ingest.grading import _GRADE_PREDICATES, Grader, grade_values, grades_from
 from ingest.normalise import normalise
 from ingest.rdf import build
 from ingest.readers import json_v1
-from ingest.samples import json_document
+from ingest.synthetic.samples import json_document
 
 
 def inferred_of_sample() -> str:

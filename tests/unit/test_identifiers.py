@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from ingest.nlp.identifiers import identifiers, resident_id_valid
 from ingest.nlp.pipeline import find_identifiers
 from ingest.nlp.text import fold
-from ingest.samples import check_digit
-from ingest.sheets import note, patient
+from ingest.synthetic.samples import check_digit
+from ingest.synthetic.sheets import note, patient
 
 
 def found(text: str) -> list[tuple[str, str]]:

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kgservice.cli.main import app
-from kgservice.settings import REPO_ROOT
+from tests import REPO_ROOT
 
 SAMPLES = REPO_ROOT / "samples"
 runner = CliRunner()

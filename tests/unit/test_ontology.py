@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from importlib.resources import files
 from pathlib import Path
 
 import pytest
@@ -10,13 +11,12 @@ from owlready2 import OwlReadyInconsistentOntologyError, World, sync_reasoner
 from rdflib import OWL, RDF, RDFS, Graph, Literal, URIRef
 
 from ingest.rdf import HS
-from kgservice.settings import REPO_ROOT
 
-ONTOLOGY = REPO_ROOT / "ontology" / "health.ttl"
+ONTOLOGY = files("ontology") / "health.ttl"  # as the installed package reads it
 
 
 def _graph() -> Graph:
-    return Graph().parse(ONTOLOGY, format="turtle")
+    return Graph().parse(data=ONTOLOGY.read_text("utf-8"), format="turtle")
 
 
 def test_every_class_has_zh_and_en_labels() -> None:

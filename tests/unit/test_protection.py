@@ -17,13 +17,13 @@ from kgservice.auth.roles import Role
 from kgservice.records import service, storage
 from kgservice.records.protection import ProtectionKeyError, Protector, load_protector
 from kgservice.settings import (
-    REPO_ROOT,
     Environment,
     LedgerSettings,
     Neo4jSettings,
     ProtectionSettings,
     Settings,
 )
+from tests import REPO_ROOT
 
 P = Protector(b"\x01" * 32, b"\x02" * 32)
 

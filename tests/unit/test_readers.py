@@ -17,8 +17,8 @@ from ingest.normalise import normalise
 from ingest.pipeline import Pipeline, detect_format
 from ingest.rdf import build
 from ingest.readers import fhir, json_v1, meter
-from ingest.samples import json_document, write_all
-from kgservice.settings import REPO_ROOT
+from ingest.synthetic.samples import json_document, write_all
+from tests import REPO_ROOT
 
 SAMPLES = REPO_ROOT / "samples"
 MAPPINGS = meter.load_mappings()

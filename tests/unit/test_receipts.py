@@ -10,7 +10,7 @@ import pytest
 from ingest.grading import Grader
 from ingest.pipeline import Pipeline
 from ingest.readers.meter import load_mappings
-from ingest.samples import json_document
+from ingest.synthetic.samples import json_document
 from kgservice.ledger.schemas import CheckpointOut, ReceiptOut
 from kgservice.records import storage
 from kgservice.records.contribution import Contribution

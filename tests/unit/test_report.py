@@ -1,4 +1,4 @@
-"""The scenario report (kgservice/report.py): real PNG charts, nothing drawn over anything, and
+"""The scenario report (kgservice/demo/report.py): real PNG charts, nothing drawn over anything, and
 every table and chart naming the metric the training computed and the rows it was measured on."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 from PIL import Image
 
-from kgservice import report
-from kgservice.scenario import INSTITUTIONS, Outcome
+from kgservice.demo import report
+from kgservice.demo.scenario import INSTITUTIONS, Outcome
 from kgservice.settlements.schemas import SettlementOut
 from kgservice.training.schemas import RoundOut, TrainingJobOut
 
@@ -158,7 +158,7 @@ def test_shares_are_percent_of_the_total_and_zero_without_one() -> None:
 
 def test_importing_the_report_or_the_app_does_not_import_matplotlib() -> None:
     code = (
-        "import sys, kgservice.report, kgservice.app\n"
+        "import sys, kgservice.demo.report, kgservice.app\n"
         "assert 'matplotlib' not in sys.modules, 'matplotlib imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)  # noqa: S603

@@ -32,7 +32,7 @@ def test_case(case: Case, graders: dict[Engine, Grader]) -> None:
 def _rules() -> dict[str, Graph]:
     out = {}
     for name in RULE_FILES:
-        g = Graph().parse(SHAPES_DIR / name)
+        g = Graph().parse(data=(SHAPES_DIR / name).read_text("utf-8"), format="turtle")
         for shape, rule_id in g.subject_objects(HS.ruleId):
             out[str(rule_id)] = g
             langs = {m.language for m in g.objects(shape, SH.message)}  # type: ignore[attr-defined]

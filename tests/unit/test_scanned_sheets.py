@@ -16,7 +16,7 @@ from ingest.errors import IngestError
 from ingest.model import Subject
 from ingest.ocr.engine import RapidOcr
 from ingest.readers import scan
-from ingest.sheets import Truth, corrected_reading, patient, render
+from ingest.synthetic.sheets import Truth, corrected_reading, patient, render
 
 ENGINE = RapidOcr()
 

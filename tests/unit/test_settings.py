@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from kgservice.settings import DEV_NEO4J_PASSWORD, Environment, Settings
@@ -52,3 +54,21 @@ def test_conventional_neo4j_variables_select_an_external_server(
 def test_secrets_do_not_appear_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HS_NEO4J__PASSWORD", "very-secret-value")
     assert "very-secret-value" not in repr(Settings())
+
+
+def test_writable_state_defaults_to_the_data_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in ("HS_DATA_DIR", "HS_LOCAL_NEO4J__HOME", "HS_LOCAL_NEO4J__JARS"):
+        monkeypatch.delenv(name, raising=False)
+    here = tmp_path.resolve()
+    monkeypatch.chdir(here)
+    s = Settings()
+    assert s.ledger.dev_key_file == here / "var" / "ledger-signing-key.pem"
+    assert s.protection.dev_key_file == here / "var" / "protection-keys.json"
+    assert s.training.directory == here / "var" / "training"
+    assert s.local_neo4j.home == here / ".neo4j" / "dev"
+    monkeypatch.setenv("HS_DATA_DIR", str(here / "state"))
+    s = Settings()
+    assert s.training.directory == here / "state" / "var" / "training"
+    assert s.local_neo4j.jars == here / "state" / ".neo4j" / "jars"

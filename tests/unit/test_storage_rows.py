@@ -8,7 +8,7 @@ import random
 from ingest.grading import Grader
 from ingest.pipeline import Pipeline
 from ingest.readers.meter import load_mappings
-from ingest.samples import fhir_bundle
+from ingest.synthetic.samples import fhir_bundle
 from kgservice.records import storage
 from kgservice.records.protection import Protector
 

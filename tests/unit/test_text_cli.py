@@ -7,7 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from kgservice.cli.main import app
-from kgservice.settings import REPO_ROOT
+from tests import REPO_ROOT
 
 SHEETS = REPO_ROOT / "samples" / "sheets"
 TRUTH = json.loads((SHEETS / "sheet-01-truth.json").read_text("utf-8"))

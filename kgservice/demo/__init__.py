@@ -6,6 +6,10 @@ records; C, with routine vital signs) — the three players of the seed's §4.4 
 principal per role, and each institution's data submitted through the real ingest path (the
 synthetic files in ``samples/``). Idempotent: running it again keeps what exists, the keys that
 still work, and resubmitting a file returns its original receipt.
+
+The package (seeding, ``scenario``, ``report`` and `shield demo` in ``cli``) is development
+tooling: it runs from the source checkout, whose ``samples/`` it submits, and the wheel leaves it
+out (pyproject.toml).
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ from __future__ import annotations
 import json
 import random
 import secrets
+from pathlib import Path
 
 from neo4j import AsyncManagedTransaction
 
 from ingest.pipeline import Pipeline
-from ingest.samples import follow_up_cohort, json_document
+from ingest.synthetic.samples import follow_up_cohort, json_document
 from kgservice.auth import service as principals
 from kgservice.auth.roles import Role
 from kgservice.auth.schemas import PrincipalIn
@@ -33,10 +38,12 @@ from kgservice.records import service as records
 from kgservice.records import storage
 from kgservice.records.protection import Protector
 from kgservice.records.schemas import SubmissionReceipt
-from kgservice.settings import REPO_ROOT
 from kgservice.settlements import repository as settlements_repo
 from kgservice.settlements import service as settlements
 from kgservice.settlements.schemas import CatalogueItemIn
+
+# The checkout's sample files (the demo is not installed with the wheel, so it runs from there).
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
 CATALOGUE = (
     CatalogueItemIn(
@@ -114,7 +121,6 @@ async def seed(graph: Graph, ledger: Ledger, actor: str, known: dict[str, str]) 
 
 def demo_files() -> dict[str, list[tuple[str, str, bytes]]]:
     """Institution system name → (file name, format, bytes) it submits."""
-    samples = REPO_ROOT / "samples"
     # Clinic B's follow-up sheets include the rare complication of the seed's §4.5 story.
     rng = random.Random(7)  # noqa: S311 - synthetic demo data
     # B follows patients with complications (few records, many complications); A's general
@@ -125,25 +131,25 @@ def demo_files() -> dict[str, list[tuple[str, str, bytes]]]:
     clinic_c = json.dumps(json_document(rng, 10), ensure_ascii=False).encode()
     return {
         "hosp-a EHR": [
-            ("bundle.fhir.json", "fhir", (samples / "bundle.fhir.json").read_bytes()),
-            ("records.json", "json", (samples / "records.json").read_bytes()),
+            ("bundle.fhir.json", "fhir", (SAMPLES / "bundle.fhir.json").read_bytes()),
+            ("records.json", "json", (SAMPLES / "records.json").read_bytes()),
             ("ehr-export.json", "json", hosp_a),
         ],
         # B also keeps handwritten follow-up sheets and free-text notes (read by OCR and NLP).
         "clinic-b records": [
             ("follow-up.json", "json", clinic_b),
-            ("sinocare.csv", "csv", (samples / "sinocare.csv").read_bytes()),
+            ("sinocare.csv", "csv", (SAMPLES / "sinocare.csv").read_bytes()),
             (
                 "sheet-01-handwritten.png",
                 "png",
-                (samples / "sheets" / "sheet-01-handwritten.png").read_bytes(),
+                (SAMPLES / "sheets" / "sheet-01-handwritten.png").read_bytes(),
             ),
-            ("sheet-01-note.txt", "text", (samples / "sheets" / "sheet-01-note.txt").read_bytes()),
+            ("sheet-01-note.txt", "text", (SAMPLES / "sheets" / "sheet-01-note.txt").read_bytes()),
         ],
         "clinic-c records": [
             ("vital-signs.json", "json", clinic_c),
-            ("accuchek.csv", "csv", (samples / "accuchek.csv").read_bytes()),
-            ("yuwell.xlsx", "xlsx", (samples / "yuwell.xlsx").read_bytes()),
+            ("accuchek.csv", "csv", (SAMPLES / "accuchek.csv").read_bytes()),
+            ("yuwell.xlsx", "xlsx", (SAMPLES / "yuwell.xlsx").read_bytes()),
         ],
     }
 

@@ -1,8 +1,9 @@
 """Synthetic sample files for every reader — made-up people, valid-looking identifiers.
 
-``python -m ingest.samples OUT_DIR`` writes them; the committed copies in ``samples/`` come from
-this generator with the default seed. Resident IDs carry a correct GB 11643 check digit and phone
-numbers use real mobile prefixes, so the samples pass validation; the tests break them on purpose.
+``python -m ingest.synthetic.samples OUT_DIR`` writes them; the committed copies in ``samples/``
+come from this generator with the default seed. Resident IDs carry a correct GB 11643 check digit
+and phone numbers use real mobile prefixes, so the samples pass validation; the tests break them
+on purpose.
 """
 
 from __future__ import annotations

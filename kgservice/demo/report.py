@@ -22,7 +22,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kgservice.scenario import INSTITUTIONS, Outcome
+from kgservice.demo.scenario import INSTITUTIONS, Outcome
 from kgservice.training.schemas import TrainingJobOut
 
 if TYPE_CHECKING:

@@ -14,41 +14,43 @@ from ingest.grading import Grader
 from ingest.pipeline import Pipeline
 from ingest.readers.meter import load_mappings
 from kgservice import demo
-from kgservice import scenario as scenario_mod
-from kgservice.cli import neo4j_cmd
 from kgservice.cli.context import actor, fail, out, session, settings
 from kgservice.cli.exit_codes import Exit
 from kgservice.decisions.rules import RedLines
+from kgservice.demo import scenario as scenario_mod
+from kgservice.demo.report import write as write_report
+from kgservice.localneo4j import cli as neo4j_cli
 from kgservice.records.protection import ProtectionKeyError, load_protector
-from kgservice.report import write as write_report
 from kgservice.rulesets.service import RuleSetCache
-from kgservice.settings import REPO_ROOT
-
-DEFAULT_KEYS = REPO_ROOT / "var" / "demo-keys.json"
-
-
-DEFAULT_REPORT = REPO_ROOT / "var" / "demo-report"
+from kgservice.settings import data_dir
 
 
 def run_demo(
     keys_file: Annotated[
-        Path, typer.Option(help="where the demo API keys are kept")
-    ] = DEFAULT_KEYS,
+        Path | None,
+        typer.Option(help="where the demo API keys are kept [default: var/demo-keys.json]"),
+    ] = None,
     scenario: Annotated[
         bool, typer.Option(help="then run the scenario: red line, training, settlement, ...")
     ] = True,
     rounds: Annotated[int, typer.Option(min=1, max=10, help="federated rounds")] = 3,
-    report: Annotated[Path, typer.Option(help="where the scenario report goes")] = DEFAULT_REPORT,
+    report: Annotated[
+        Path | None,
+        typer.Option(help="where the scenario report goes [default: var/demo-report]"),
+    ] = None,
 ) -> None:
     """Seed the demo alliance (keys to a private file), then run the seed's §4.5 scenario end to
-    end and write a Markdown report with charts."""
+    end and write a Markdown report with charts. Default paths are under HS_DATA_DIR (default:
+    the working directory)."""
+    keys_file = keys_file or data_dir() / "var" / "demo-keys.json"
+    report = report or data_dir() / "var" / "demo-report"
     known: dict[str, str] = {}
     if keys_file.exists():
         known = json.loads(keys_file.read_text("utf-8"))
 
     cfg = settings()
     if cfg.uses_local_neo4j:
-        neo4j_cmd.start()  # "already running" when `make run` started it
+        neo4j_cli.start()  # "already running" when `make run` started it
     try:
         protector = load_protector(cfg)
     except ProtectionKeyError as e:

@@ -1,7 +1,7 @@
 """Synthetic scanned follow-up sheets and free-text notes, with ground truth.
 
-``python -m ingest.sheets OUT_DIR [--count N] [--seed S]`` writes, per synthetic patient (Faker
-zh_CN, widened with compound surnames and consistent addresses), a printed sheet
+``python -m ingest.synthetic.sheets OUT_DIR [--count N] [--seed S]`` writes, per synthetic patient
+(Faker zh_CN, widened with compound surnames and consistent addresses), a printed sheet
 (``*-printed.png``), one filled in a brush font standing in for handwriting (``*-handwritten.png``,
 rotated, noisy, stamped), a PDF of the printed sheet, a note (``*-note.txt``) and
 ``*-truth.json``. Fonts come from Debian packages (fonts-wqy-zenhei, fonts-arphic-ukai).
@@ -21,7 +21,7 @@ from pathlib import Path
 from faker import Faker
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from ingest.samples import check_digit
+from ingest.synthetic.samples import check_digit
 
 PRINTED_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 BRUSH_FONT = Path("/usr/share/fonts/truetype/arphic/ukai.ttc")
