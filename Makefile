@@ -27,7 +27,7 @@ FRESH_BENCH_NEO4J = if [ -z "$$NEO4J_URI" ]; then \
 $(BIN)/shield: pyproject.toml
 	scripts/bootstrap
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check --no-cache-dir -e '.[dev]'
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
 	touch $@
 
 install: $(BIN)/shield
