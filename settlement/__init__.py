@@ -1,4 +1,2 @@
-"""Federated training orchestration, Shapley valuation and contribution points.
-
-The Shapley maths and points ledger arrive with the settlement issue; the package is declared
-now so packaging and type-checking cover it from the start."""
+"""Shapley valuation, games and points arithmetic (pure maths, no I/O), and the Flower app that
+the institutions' SuperNodes and the SuperLink run (``flower_app``, package data)."""

@@ -26,27 +26,21 @@ LAUNCHER = "org.neo4j.server.startup.Neo4jCommand"
 ADMIN = "org.neo4j.server.startup.Neo4jAdminCommand"
 MIN_JAVA = 17
 # The JVM options of the neo4j.conf that Neo4j's own distribution ships, which we do not use
-# (we write the file). Without them the JVM ran with its bare defaults, and Neo4j spent 0.83 s of
-# CPU storing a 1,000-record submission against 0.72 s with them (same 2g heap, mean of ten;
-# bench/ingest.py's overlapped JSON rate 897 -> 955 records/s). The --add-opens let Neo4j and
-# Netty use direct buffers without reflection errors.
+# (we write the file): with the JVM's bare defaults Neo4j spends ~15 % more CPU storing a
+# submission (docs/performance.md, "Neo4j's heap and young generation"). The --add-opens let
+# Neo4j and Netty use direct buffers without reflection errors.
 JVM_OPTIONS = (
     "-XX:+UseG1GC",
-    # Young generation fixed at half the heap (G1 sized it adaptively for its pause goal:
-    # an eden of ~0.5 GB of the 4 GB here). A 1,000-record submission's transaction state
-    # (~15k nodes) lives until it commits and is copied by every young collection meanwhile:
-    # storing 1,000 FHIR records, interleaved after restarts, four runs of ten each:
-    # 13-30 young collections and 2-18 concurrent cycles per twenty stores -> 4-7 and 0-2;
-    # Neo4j's CPU 0.85-1.02 -> 0.72-0.89 s per store (mean 0.96 -> 0.76); wall 0.77 -> 0.67 s.
+    # Young generation fixed at half the heap, where G1 would size it for its pause goal (an
+    # eden of ~0.5 GB of 4 GB): a 1,000-record submission's transaction state (~15k nodes) lives
+    # until it commits and is copied by every young collection meanwhile, so fewer collections
+    # mean less of Neo4j's CPU per store (docs/performance.md).
     "-XX:NewRatio=1",
-    # With so large a young generation, a young collection comes only every ~60 s at 200
-    # decisions/s, and most of what survives one lives much longer (the age table of its GC log);
-    # at the default threshold of 15 it was copied again by each of the next 14 collections.
-    # Promoted after surviving one instead: the young pause at 200 decisions/s, the largest
-    # single stall in a decision's tail, 57-85 ms (mean 71, 11 pauses) -> 23-74 ms (mean 38,
-    # 15 pauses); storing unchanged within noise (bench/ingest.py, five runs each, FHIR stream
-    # 1,333-1,486 against 1,386-1,551 records/s; young GC time per twenty stores 0.12-0.15 ->
-    # 0.07-0.14 s).
+    # With so large a young generation a young collection comes only every ~60 s at 200
+    # decisions/s, and most of what survives one lives much longer; at the default threshold of
+    # 15 it would be copied again by each of the next 14 collections. Promoted after surviving
+    # one, the young pause (the largest single stall in a decision's tail) is about half as long,
+    # and storing is unchanged (docs/performance.md).
     "-XX:MaxTenuringThreshold=1",
     "-XX:-OmitStackTraceInFastThrow",
     "-XX:+AlwaysPreTouch",
