@@ -16,13 +16,11 @@ from kgservice.graph.schema import ensure_schema
 from kgservice.ledger.service import Ledger
 from kgservice.records.checking import Checker
 from kgservice.records.protection import Protector
-from kgservice.rulesets.service import RuleSetCache
 from kgservice.settings import Settings
 
-if TYPE_CHECKING:  # the decisions service depends on auth, which depends on this module
+if TYPE_CHECKING:  # the decision engine depends on auth, which depends on this module
     from kgservice.auth.models import Principal
-    from kgservice.decisions.schemas import DecisionOut
-    from kgservice.decisions.service import Ask
+    from kgservice.decisions.engine import DecisionEngine
 
 
 @dataclass
@@ -34,8 +32,7 @@ class Runtime:
     ledger: Ledger
     checker: Checker
     protector: Protector
-    rulesets: RuleSetCache
-    decisions: Batcher[Ask, DecisionOut]  # concurrent decisions share a transaction
+    decisions: DecisionEngine  # every decision of the process goes through it
     principals: Batcher[str, Principal | None]  # concurrent requests' keys, one lookup
     # Keys seen valid, for endpoints that confirm the principal in their own transaction.
     seen_keys: SeenKeys = field(default_factory=SeenKeys)

@@ -52,13 +52,9 @@ class LocalNeo4jSettings(BaseModel):
     bolt_port: int = Field(default=7687, ge=1, le=65535)
     # "auto": a third of the machine's memory, from 512m to 8g (8g on a 24 GiB machine); or a
     # size as Neo4j writes it ("4g", "300m"). A 1,000-record submission is one transaction of
-    # ~15k nodes, whose state is copied by every young collection that happens while it runs.
-    # The server's CPU per such submission: 1.7 s at 512m (G1 marking cycles triggered by
-    # humongous allocations), 0.72 s at 2g, 0.55 s at 6g (fewer collections; /proc and the GC
-    # log, mean of ten; fifth session). With the young generation at half the heap (server.py),
-    # storing twenty 1,000-record FHIR files at 4g took 5-7 young collections, 1.0-1.3 s of
-    # pauses; at 8g 2 collections, 0.15-0.22 s; Neo4j's CPU per file 0.82 -> 0.73 s, wall
-    # 0.74 -> 0.67 s (means of four runs each, alternating after restarts; tenth session).
+    # ~15k nodes, whose state is copied by every young collection that happens while it runs: a
+    # larger heap means fewer collections, and less of the server's CPU and wall time per
+    # submission (docs/performance.md).
     heap: str = "auto"
     pagecache: str = "512m"
     transaction_timeout: str = "60s"
@@ -125,6 +121,29 @@ class TrainingSettings(BaseModel):
     retrain_up_to: int = Field(default=4, ge=1, le=10, description="players; more: reconstruct")
 
 
+class DecisionEngineSettings(BaseModel):
+    """How the decision engine (kgservice/decisions/engine.py) batches and what it remembers.
+    Figures that justify a value are in docs/performance.md."""
+
+    # Requests decided together at most: one lookup, one red-line run and one ledger append for
+    # all of them. A red-line run's cost per request falls as more share it (its fixed part is
+    # most of it), and a rule set is vetted for batching at this size.
+    batch_size: int = Field(default=32, ge=1)
+    # Batches under way at once per process. A second lets a request that arrives while a batch
+    # is being written start at once (its lookup and red-line run overlap the other's append)
+    # instead of waiting for that batch to come back. A third would mostly wait: a process sends
+    # one ledger append at a time (Ledger.append_autocommit).
+    in_flight: int = Field(default=2, ge=1)
+    # Requests whose facts are remembered, counted as requests plus the patients they name (a
+    # cohort's row holds a coverage entry per patient, ~250 bytes): ~20 MB at most. A repeat of
+    # a remembered request is decided in one round trip instead of two. 0: none.
+    remembered_facts: int = Field(default=65_536, ge=0)
+    # Distinct request graphs whose red-line findings are remembered, per rule set; a full memo
+    # starts over. Routine requests repeat a few graphs (patients and times are not in them),
+    # and a remembered graph costs a dictionary lookup instead of an engine run. 0: none.
+    remembered_findings: int = Field(default=4096, ge=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HS_", env_nested_delimiter="__", extra="ignore", frozen=True
@@ -138,6 +157,7 @@ class Settings(BaseSettings):
     protection: ProtectionSettings = ProtectionSettings()
     cypher: CypherSettings = CypherSettings()
     training: TrainingSettings = TrainingSettings()
+    decisions: DecisionEngineSettings = DecisionEngineSettings()
 
     @model_validator(mode="before")
     @classmethod

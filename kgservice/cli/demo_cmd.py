@@ -18,10 +18,9 @@ from kgservice import scenario as scenario_mod
 from kgservice.cli import neo4j_cmd
 from kgservice.cli.context import actor, fail, out, session, settings
 from kgservice.cli.exit_codes import Exit
-from kgservice.decisions.rules import RedLines
+from kgservice.decisions.engine import DecisionEngine
 from kgservice.records.protection import ProtectionKeyError, load_protector
 from kgservice.report import write as write_report
-from kgservice.rulesets.service import RuleSetCache
 from kgservice.settings import REPO_ROOT
 
 DEFAULT_KEYS = REPO_ROOT / "var" / "demo-keys.json"
@@ -74,7 +73,7 @@ def run_demo(
                     outcome = await scenario_mod.run(
                         graph,
                         ledger,
-                        RuleSetCache(RedLines()),
+                        DecisionEngine(graph, ledger, cfg.decisions),
                         cfg.training,
                         protector,
                         keys,

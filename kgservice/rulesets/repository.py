@@ -6,6 +6,8 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
+from kgservice.graph.database import Runner
+
 _FIELDS = (
     "r {.hash, .status, .uploaded_by, .uploaded, .approved_by_steward, .approved_by_reviewer, "
     ".activated} AS ruleset"
@@ -40,7 +42,7 @@ ORDER BY d.decided DESC LIMIT $limit
 """
 
 
-async def get(tx: AsyncManagedTransaction, h: str) -> tuple[dict[str, Any], str] | None:
+async def get(tx: Runner, h: str) -> tuple[dict[str, Any], str] | None:
     record = await (await tx.run(GET, hash=h)).single()
     return None if record is None else (dict(record["ruleset"]), str(record["text"]))
 
@@ -52,7 +54,7 @@ async def create(
     return dict(record["ruleset"])
 
 
-async def active_hash(tx: Any) -> str | None:
+async def active_hash(tx: Runner) -> str | None:
     record = await (await tx.run(ACTIVE_HASH)).single()
     return None if record is None else str(record["hash"])
 
