@@ -59,7 +59,6 @@ class DecisionEngine:
     def __init__(self, graph: Graph, ledger: Ledger, settings: DecisionEngineSettings) -> None:
         self.graph = graph
         self.ledger = ledger
-        self.settings = settings
         self.rulesets = RuleSetCache(RedLines(), settings)
         self.remembered = RememberedFacts(settings.remembered_facts)
         self._batcher: Batcher[Ask, DecisionOut] = Batcher(
@@ -68,9 +67,10 @@ class DecisionEngine:
 
     async def decide(self, principal: Principal, request: DecisionIn) -> DecisionOut:
         """Decide ``request`` for ``principal`` and record it: the decision, any review item
-        and its ledger entries, all or nothing. Answers once it has committed; raises the
+        and its ledger entries, all or nothing. Answers once it has committed. Raises the
         ``ShieldError`` refusing the request (nothing of it written), or ``GraphUnavailable``
-        when Neo4j failed and whether it was recorded is not known."""
+        when Neo4j failed: before anything was written, or once the recording statement may
+        have committed, when whether the decision was recorded is not known."""
         return await self._batcher.submit(Ask(principal, request))
 
     async def rules_in_force(self, tx: Runner) -> RedLines:

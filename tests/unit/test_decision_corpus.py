@@ -184,3 +184,14 @@ def test_rules_that_read_a_clock_or_the_iri_are_not_remembered(text: str) -> Non
     redlines = RedLines(rules=text)
     assert not corpus.findings_repeat(redlines)
     assert not RuleSetCache(redlines, SETTINGS).default.repeatable
+
+
+@pytest.mark.parametrize("size", [0, 7])
+def test_the_engine_s_settings_bound_the_memo(size: int) -> None:
+    settings = DecisionEngineSettings(remembered_findings=size)
+    redlines = RuleSetCache(RedLines(), settings).default
+    assert redlines.repeatable
+    for ask in _cases()[:40]:
+        assert _keys(redlines.check(*ask)) == _keys(redlines.alone(*ask))
+        assert redlines.remembered <= size
+    assert (redlines.remembered > 0) == (size > 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kgservice.settings import DEV_NEO4J_PASSWORD, Environment, Settings
+from kgservice.settings import DEV_NEO4J_PASSWORD, DecisionEngineSettings, Environment, Settings
 
 
 def test_development_defaults_use_the_local_server(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -52,3 +52,17 @@ def test_conventional_neo4j_variables_select_an_external_server(
 def test_secrets_do_not_appear_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HS_NEO4J__PASSWORD", "very-secret-value")
     assert "very-secret-value" not in repr(Settings())
+
+
+def test_the_decision_engine_is_tuned_from_its_own_section(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HS_DECISIONS__IN_FLIGHT", "3")
+    monkeypatch.setenv("HS_DECISIONS__REMEMBERED_FINDINGS", "0")
+    s = Settings()
+    assert s.decisions.in_flight == 3
+    assert s.decisions.remembered_findings == 0
+    assert s.decisions.batch_size == DecisionEngineSettings().batch_size
+    monkeypatch.setenv("HS_DECISIONS__IN_FLIGHT", "0")  # a batcher needs a runner
+    with pytest.raises(ValueError, match="in_flight"):
+        Settings()
