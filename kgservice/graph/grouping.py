@@ -1,6 +1,6 @@
 """Batched units of work: concurrent requests of one kind share one unit of work.
 
-Every unit of work that appends to the ledger holds the ledger head's lock while it appends, so
+Every unit of work that appends to the ledger holds the ledger head's lock until it commits, so
 one unit per request tops out near 200 appends/s however many requests wait
 (docs/performance.md). A hot path (the decision engine, kgservice/decisions/engine.py)
 submits its items here instead: a runner task hands everything queued so far to the path's
