@@ -33,7 +33,7 @@ from kgservice.graph.database import Graph, create_driver
 from kgservice.ledger.service import Ledger
 from kgservice.ledger.signing import load_signer
 from kgservice.schema_registry import ensure_schema
-from kgservice.settings import get_settings
+from kgservice.settings import DecisionEngineSettings, get_settings
 
 PORT = 8077
 # Seconds at 100/s before the warm-up proper: a cold Neo4j spends ~15 ms of CPU per decision,
@@ -58,6 +58,7 @@ def in_process(engine: Engine, n: int, remembered: bool = False) -> list[float]:
     ]
     if remembered:
         redlines.repeatable = True
+        redlines.memo_size = DecisionEngineSettings().remembered_findings
         for k, (request, facts) in enumerate(cases):
             redlines.check(request, facts, f"{IRI}/earlier/{k}")
     out = []
@@ -108,9 +109,8 @@ async def over_http(
 
 
 # Earlier decisions, as a running alliance has them: the graph a decision is made in, which
-# grows by a decision and its ledger entry at every request. (Neo4j used to replan the decision
-# statements as it grew, holding every decision for 0.3-1.5 s each time; they keep their plans
-# now: kgservice/graph/plans.py.)
+# grows by a decision and its ledger entry at every request (and whose statistics the decision
+# statements' plans must not depend on: kgservice/graph/plans.py).
 HISTORY = """
 MATCH (i:Institution {id: 'hosp-a'})
 UNWIND range($start, $start + $n - 1) AS k
@@ -198,14 +198,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rates", type=float, nargs="+", default=[50.0, 100.0, 200.0])
     parser.add_argument("--seconds", type=float, default=5.0)
-    # Neo4j's JIT takes more than a minute of load to settle: its CPU per decision fell from
-    # 15 ms to 2.5 ms over the first 60 s after a restart, and its C2 compiler thread still took
-    # 10-50 % of a core for the next 30 s once the rate rose from 100/s to 200/s (per-thread
-    # /proc, eleventh session), the cause of most late decisions in the first 30 s measured.
-    # So the warm-up ends at the highest rate to be measured, the load whose steady state is
-    # reported. Sixty seconds of it were not enough: over a six-minute run at 200/s (fifteenth
-    # session), C2 took 4.6, 3.4, 1.7 and 0.3 s of CPU in the first four 20 s windows and
-    # 0-0.17 s in each of the next ten, and p99 fell from 13-31 ms to 8-12 ms from the fifth.
+    # Neo4j's JIT takes minutes of load to settle, and its compiler threads compete with the
+    # service for the CPU until it has (docs/performance.md). So the warm-up ends at the highest
+    # rate to be measured, the load whose steady state is reported, and lasts long enough for
+    # the compilation to die down.
     parser.add_argument(
         "--warmup",
         type=float,
@@ -213,8 +209,7 @@ def main() -> None:
         help=f"seconds at the highest rate (after {COLD:.0f} s at 100/s), not counted",
     )
     # A soak run: the graph grows by a decision and its ledger entry at every request, and a
-    # service must keep its latency as it does (what found Neo4j replanning the decision
-    # statements: kgservice/graph/plans.py).
+    # service must keep its latency as it does (kgservice/graph/plans.py).
     parser.add_argument(
         "--windows",
         type=int,

@@ -135,7 +135,7 @@ async def proof_latency(graph: Graph, ledger: Ledger, samples: int) -> list[floa
     times = []
     for seq in random.sample(range(size), min(samples, size)):
         start = time.perf_counter()
-        await graph.read_each(ledger.prove_entry, seq)
+        await graph.read_autocommit(ledger.prove_entry, seq)
         times.append((time.perf_counter() - start) * 1000)
     return times
 

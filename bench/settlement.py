@@ -156,14 +156,13 @@ async def job_wall_time(rounds: int) -> None:
     from ingest.grading import Grader
     from ingest.pipeline import Pipeline
     from ingest.readers.meter import load_mappings
-    from kgservice.decisions.rules import RedLines
+    from kgservice.decisions.engine import DecisionEngine
     from kgservice.demo import seed, seed_records, seed_rewards
     from kgservice.demo.scenario import run
     from kgservice.graph.database import Graph, create_driver
     from kgservice.ledger.service import Ledger
     from kgservice.ledger.signing import load_signer
     from kgservice.records.protection import load_protector
-    from kgservice.rulesets.service import RuleSetCache
     from kgservice.schema_registry import ensure_schema
     from kgservice.settings import get_settings
 
@@ -187,7 +186,7 @@ async def job_wall_time(rounds: int) -> None:
         outcome = await run(
             graph,
             ledger,
-            RuleSetCache(RedLines()),
+            DecisionEngine(graph, ledger, settings.decisions),
             settings.training,
             load_protector(settings),
             keys,

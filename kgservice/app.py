@@ -1,5 +1,6 @@
 """The FastAPI application: ``create_app()`` wires routers, middleware and error handlers;
-the lifespan owns the Neo4j driver and the ledger key for the life of the process."""
+the lifespan owns, for the life of the process, the Neo4j driver, the ledger key, the checking
+process and the decision engine."""
 
 from __future__ import annotations
 
@@ -20,11 +21,8 @@ from kgservice.auth import service as principals
 from kgservice.auth.endpoints import router as principals_router
 from kgservice.consents.endpoints import router as consents_router
 from kgservice.cypher.endpoints import router as cypher_router
-from kgservice.decisions import service as decisions
 from kgservice.decisions.endpoints import router as decisions_router
-from kgservice.decisions.remembered import RememberedFacts
-from kgservice.decisions.rules import RedLines
-from kgservice.decisions.service import Ask, Decided
+from kgservice.decisions.engine import DecisionEngine
 from kgservice.deps import Runtime
 from kgservice.errors import ErrorBody, GraphUnavailable, NotAuthenticated, ShieldError
 from kgservice.grants.endpoints import router as grants_router
@@ -41,19 +39,12 @@ from kgservice.records.endpoints import router as records_router
 from kgservice.records.protection import load_protector
 from kgservice.reviews.endpoints import router as reviews_router
 from kgservice.rulesets.endpoints import router as rulesets_router
-from kgservice.rulesets.service import RuleSetCache
 from kgservice.settings import Settings, get_settings
 from kgservice.settlements.endpoints import router as settlements_router
 from kgservice.training.endpoints import router as training_router
 from kgservice.training.service import reap_orphans
 
 log = logging.getLogger("kgservice")
-# Decision batches at a time per process: one arriving while another commits begins at once
-# instead of after it (kgservice/graph/grouping.py). At 200/s (bench/decisions.py, three runs
-# each, alternating) the wait for the batch ahead fell from p99 6.5-8.3 ms with one to 1.2-2.6 ms
-# with two (twelfth session, in transactions). A third was not measured: its write would mostly
-# wait for the others' (Ledger.append_now sends one at a time).
-DECISIONS_IN_FLIGHT = 2
 
 
 def _error(
@@ -105,20 +96,13 @@ def create_app(settings: Settings | None = None, checker: Checker | None = None)
             checker.start()
         graph = Graph(create_driver(cfg), cfg.neo4j.database, cfg.neo4j.transaction_timeout_s)
         ledger = Ledger(load_signer(cfg))
-        rulesets = RuleSetCache(RedLines())
-        remembered = RememberedFacts()
-
-        async def decide(asks: list[Ask]) -> list[Decided]:
-            return await decisions.decide_now(graph, ledger, rulesets, asks, remembered)
-
         runtime = Runtime(
             cfg,
             graph,
             ledger,
             checker,
             load_protector(cfg),
-            rulesets,
-            Batcher(decide, max_items=32, in_flight=DECISIONS_IN_FLIGHT),
+            DecisionEngine(graph, ledger, cfg.decisions),
             Batcher.reading(graph, principals.authenticate_many),
         )
         app.state.runtime = runtime

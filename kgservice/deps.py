@@ -11,14 +11,12 @@ from fastapi import Depends, Request
 
 from kgservice.auth.models import Principal
 from kgservice.auth.seen import SeenKeys
-from kgservice.decisions.schemas import DecisionOut
-from kgservice.decisions.service import Ask
+from kgservice.decisions.engine import DecisionEngine
 from kgservice.graph.database import Graph
 from kgservice.graph.grouping import Batcher
 from kgservice.ledger.service import Ledger
 from kgservice.records.checking import Checker
 from kgservice.records.protection import Protector
-from kgservice.rulesets.service import RuleSetCache
 from kgservice.schema_registry import ensure_schema
 from kgservice.settings import Settings
 
@@ -32,8 +30,7 @@ class Runtime:
     ledger: Ledger
     checker: Checker
     protector: Protector
-    rulesets: RuleSetCache
-    decisions: Batcher[Ask, DecisionOut]  # concurrent decisions share a transaction
+    decisions: DecisionEngine  # every decision of the process goes through it
     principals: Batcher[str, Principal | None]  # concurrent requests' keys, one lookup
     # Keys seen valid, for endpoints that confirm the principal in their own transaction.
     seen_keys: SeenKeys = field(default_factory=SeenKeys)

@@ -132,6 +132,29 @@ class TrainingSettings(BaseModel):
     retrain_up_to: int = Field(default=4, ge=1, le=10, description="players; more: reconstruct")
 
 
+class DecisionEngineSettings(BaseModel):
+    """How the decision engine (kgservice/decisions/engine.py) batches and what it remembers.
+    Figures that justify a value are in docs/performance.md."""
+
+    # Requests decided together at most: one lookup, one red-line run and one ledger append for
+    # all of them. A red-line run's cost per request falls as more share it (its fixed part is
+    # most of it), and a rule set is vetted for batching at this size.
+    batch_size: int = Field(default=32, ge=1)
+    # Batches under way at once per process. A second lets a request that arrives while a batch
+    # is being written start at once (its lookup and red-line run overlap the other's append)
+    # instead of waiting for that batch to come back. A third would mostly wait: a process sends
+    # one ledger append at a time (Ledger.append_autocommit).
+    in_flight: int = Field(default=2, ge=1)
+    # Requests whose facts are remembered, counted as requests plus the patients they name (a
+    # cohort's row holds a coverage entry per patient, ~250 bytes): ~20 MB at most. A repeat of
+    # a remembered request is decided in one round trip instead of two. 0: none.
+    remembered_facts: int = Field(default=65_536, ge=0)
+    # Distinct request graphs whose red-line findings are remembered, per rule set; a full memo
+    # starts over. Routine requests repeat a few graphs (patients and times are not in them),
+    # and a remembered graph costs a dictionary lookup instead of an engine run. 0: none.
+    remembered_findings: int = Field(default=4096, ge=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HS_", env_nested_delimiter="__", extra="ignore", frozen=True
@@ -146,6 +169,7 @@ class Settings(BaseSettings):
     protection: ProtectionSettings = Field(default_factory=ProtectionSettings)
     cypher: CypherSettings = CypherSettings()
     training: TrainingSettings = Field(default_factory=TrainingSettings)
+    decisions: DecisionEngineSettings = DecisionEngineSettings()
 
     @model_validator(mode="before")
     @classmethod

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends
 from kgservice.auth.access import AllowRechecked
 from kgservice.auth.models import Principal
 from kgservice.auth.roles import Role
-from kgservice.decisions import service
 from kgservice.decisions.schemas import DecisionIn, DecisionOut
 from kgservice.deps import RuntimeDep
 from kgservice.errors import AUTH_ERRORS, NotAuthenticated, Unprocessable, responses
@@ -27,10 +26,9 @@ async def decide(request: DecisionIn, principal: Asker, runtime: RuntimeDep) -> 
 
     ``deny`` lists every broken red line with its article and the offending values; ``review``
     goes to the committee; ``permit`` may carry obligations (de-identify first)."""
-    # Batched with concurrent decisions into one transaction (kgservice/graph/grouping.py);
-    # the graph is known to be ready: authentication depends on it.
+    # The graph is known to be ready: authentication depends on it.
     try:
-        return await runtime.decisions.submit(service.Ask(principal, request))
+        return await runtime.decisions.decide(principal, request)
     except NotAuthenticated:
         runtime.seen_keys.forget(principal.id)  # revoked: its key is looked up again next time
         raise

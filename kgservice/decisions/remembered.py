@@ -15,14 +15,9 @@ from typing import Any
 
 Key = tuple[object, ...]
 
-# What is kept, counted as requests plus the patients they name (a cohort's row holds a
-# coverage entry per patient, ~250 bytes; a request may name 10,000): ~20 MB at most. The oldest
-# requests are dropped first; one heavier than the whole limit is not kept.
-LIMIT = 65_536
-
 
 def key(params: dict[str, Any]) -> Key:
-    """A request's lookup parameters (``service._lookup_params``) as a dictionary key."""
+    """A request's lookup parameters (``service.lookup_params``) as a dictionary key."""
     return tuple(
         (name, tuple(value) if isinstance(value, list) else value)
         for name, value in sorted(params.items())
@@ -30,9 +25,13 @@ def key(params: dict[str, Any]) -> Key:
 
 
 class RememberedFacts:
-    """The active rule-set hash and the lookup's row per request key."""
+    """The active rule-set hash and the lookup's row per request key.
 
-    def __init__(self, limit: int = LIMIT) -> None:
+    What is kept weighs at most ``limit``, counted as requests plus the patients they name
+    (``DecisionEngineSettings.remembered_facts``). The oldest requests are dropped first; one
+    heavier than the whole limit is not kept."""
+
+    def __init__(self, limit: int) -> None:
         self.limit = limit
         self.weight = 0  # of what is kept: ``_weight`` summed
         self._rows: dict[Key, tuple[str | None, dict[str, Any], int]] = {}

@@ -32,9 +32,8 @@ CREATE (d)-[:CONCERNS]->(i)
 # request ``q``, whether the asking principal is still active (the endpoint authenticates a key
 # seen before without a lookup: kgservice/auth/seen.py), whether its holder is registered,
 # consent coverage per patient, and whether a use or operation right covers it. Each part asks
-# the same question as its own module's query (the conditions are shared). A decision used to
-# spend five round trips here, and round trips inside the shared write transaction are what
-# limits decisions per second (bench/decisions.py).
+# the same question as its own module's query (the conditions are shared). One round trip for
+# all of it: round trips are what limits decisions per second (docs/performance.md).
 _ACTIVE = """
 CALL {
   OPTIONAL MATCH (r:RuleSet {status: 'active'}) USING INDEX r:RuleSet(status)
@@ -83,7 +82,7 @@ UNWIND $asks AS q
 RETURN active, q.n AS n, principal_active, known, coverage, use, operation
 """)
 # The same facts read again where a batch judged on remembered ones is recorded: a subquery of
-# the ledger append's statement, run once the head's lock is held (``Ledger.append_now``'s
+# the ledger append's statement, run once the head's lock is held (``Ledger.append_autocommit``'s
 # guard), which writes nothing unless every request's facts and the active rule set are as
 # remembered (``q.seen``). One row however many requests: aggregation without grouping keys.
 # Coverage is compared as a set: a patient appears once in each.

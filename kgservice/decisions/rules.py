@@ -26,7 +26,6 @@ RULE_FILES = ("redlines.ttl",)
 # The IRI a request is judged under when its findings are remembered (``RedLines.repeatable``);
 # random, so no request's own text can contain it.
 ANY_REQUEST = f"urn:health-shield:decision-request:{secrets.token_hex(8)}"
-MEMO_SIZE = 4096  # distinct request graphs remembered; a full memo starts over
 CONTEXT_FILES = ("purposes.ttl", "formulary.ttl")
 ONTOLOGY = files("ontology") / "health.ttl"
 OBLIGATIONS = {
@@ -151,6 +150,9 @@ class RedLines:
         # prescription's drug, dose and values), never patients or times, so routine requests
         # repeat it: the red lines then cost a dictionary lookup instead of an engine run.
         self.repeatable = False
+        # How many distinct request graphs' findings are kept when ``repeatable``; a full memo
+        # starts over. Set with ``repeatable`` by RuleSetCache (DecisionEngineSettings).
+        self.memo_size = 0
         self._memo: dict[str, list[Finding]] = {}
         self.engine = Grader(Graph().parse(data=text, format="turtle"), engine)
         context = Graph()
@@ -187,11 +189,12 @@ class RedLines:
         return found
 
     def check_many(self, cases: Sequence[Case]) -> list[list[Finding]]:
-        """Each request's findings: remembered ones when ``repeatable``, the rest from the engine.
+        """Each request's findings: remembered ones when ``repeatable`` (and ``memo_size`` is
+        not 0), the rest from the engine.
 
         A remembered request graph gets exactly the findings the engine gave it, moved to the
         request's own IRI (tests/unit/test_decision_corpus.py holds both to the engine)."""
-        if not self.repeatable:
+        if not self.repeatable or self.memo_size == 0:
             return self._judge_many(cases)
         keys = [self.data(request, facts, ANY_REQUEST) for request, facts, _ in cases]
         # Each key is read from the memo once: another thread may start it over meanwhile.
@@ -203,7 +206,7 @@ class RedLines:
                 key: [_moved(f, iri, ANY_REQUEST) for f in found]
                 for key, (_, _, iri), found in zip(todo, todo.values(), judged, strict=True)
             }
-            if len(self._memo) + len(fresh) > MEMO_SIZE:
+            if len(self._memo) + len(fresh) > self.memo_size:
                 self._memo.clear()
             self._memo.update(fresh)
             known.update(fresh)
@@ -215,10 +218,10 @@ class RedLines:
     def _judge_many(self, cases: Sequence[Case]) -> list[list[Finding]]:
         """Each request's findings from the engine: one run over all of them when ``batchable``.
 
-        Most of a check is fixed cost: over the corpus, one run took ~0.19 ms per request for 8
-        requests and ~0.14 ms for 32, against ~0.6 ms for a request alone. A finding about
-        anything but one of the requests (say, a shared context node) cannot be told apart per
-        request, so then each is judged alone."""
+        Most of a check is fixed cost, so one run over many requests costs a fraction per
+        request of a run per request (docs/performance.md). A finding about anything but one of
+        the requests (say, a shared context node) cannot be told apart per request, so then each
+        is judged alone."""
         if len(cases) < 2 or not self.batchable:
             return [self.alone(*case) for case in cases]
         found = self.engine.check(self.context + "".join(self.data(*case) for case in cases))

@@ -1,5 +1,8 @@
-"""Deciding a request: look up the facts, check the red lines, record the decision and its ledger
-entry in one transaction, answer with reasons that cite the rule and the law."""
+"""Judging decision requests: from the facts looked up for a batch of requests to each one's
+answer, decision node, review item and ledger events, with reasons that cite the rule and the
+law. No I/O: the decision engine (kgservice/decisions/engine.py) looks the facts up, calls
+``judge_batch`` and records what it returns.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +11,17 @@ import secrets
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from neo4j import AsyncManagedTransaction
-
 from ingest.grading import Finding
 from kgservice.auth.models import Principal
 from kgservice.decisions import repository as repo
-from kgservice.decisions.remembered import RememberedFacts
 from kgservice.decisions.rules import OBLIGATIONS, Facts, RedLines, obligations, user_of, verdict
 from kgservice.decisions.schemas import DecisionIn, DecisionOut, Kind, Reason, Verdict
-from kgservice.errors import GraphUnavailable, NotAuthenticated, ShieldError, Unprocessable
-from kgservice.graph.database import Graph, Runner
-from kgservice.ledger.canonical import Event, payload_digest, utc_now
+from kgservice.errors import NotAuthenticated, ShieldError, Unprocessable
+from kgservice.ledger.canonical import Event, payload_digest
 from kgservice.ledger.repository import Write
 from kgservice.ledger.schemas import ReceiptOut
-from kgservice.ledger.service import Ledger, Receipt
+from kgservice.ledger.service import Receipt
 from kgservice.reviews import service as reviews
-from kgservice.rulesets.service import RuleSetCache
 
 ID_BASE = "https://w3id.org/health-shield/id/decision/"
 
@@ -46,7 +44,9 @@ class Ask:
     request: DecisionIn
 
 
-def _lookup_params(ask: Ask) -> dict[str, object]:
+def lookup_params(ask: Ask) -> dict[str, object]:
+    """What the decision lookup (``repository.LOOKUP``) needs of a request; also the key its
+    facts are remembered under."""
     request = ask.request
     purpose = request.purpose.value if request.purpose is not None else None
     # Consent matters only for a stated purpose; prescriptions are judged on their facts.
@@ -92,18 +92,10 @@ def _refusal(ask: Ask, row: dict[str, Any]) -> ShieldError | None:
     return None
 
 
-async def lookup(
-    tx: Runner, asks: list[Ask], now: str, remembered: RememberedFacts | None = None
-) -> tuple[str | None, list[LookedUp]]:
-    """The active rule-set hash and, per request, why it is refused before it is judged (or
-    None) and the facts it is judged on: one query for the lot. ``remembered`` keeps them."""
-    params = [_lookup_params(a) for a in asks]
-    active, rows = await repo.lookup(tx, params, now)
-    if remembered is not None:
-        remembered.put(params, active, rows)
-    return active, [
-        (_refusal(ask, row), _facts(ask, row)) for ask, row in zip(asks, rows, strict=True)
-    ]
+def from_lookup(asks: list[Ask], rows: list[dict[str, Any]]) -> list[LookedUp]:
+    """Per request, from its row of the decision lookup: why it is refused before it is judged
+    (or None) and the facts it is judged on."""
+    return [(_refusal(ask, row), _facts(ask, row)) for ask, row in zip(asks, rows, strict=True)]
 
 
 def _offending(f: Finding, request: DecisionIn, facts: Facts) -> list[str]:
@@ -258,7 +250,7 @@ def _judge(
 
 
 @dataclass(frozen=True, slots=True)
-class _Batch:
+class Batch:
     """Requests judged together, not yet stored."""
 
     looked_up: list[LookedUp]
@@ -275,7 +267,7 @@ class _Batch:
         batches in flight never hold such locks at once. (Another writer that locks an
         institution before appending may deadlock with a batch; the server then fails one of
         the two, and either is written again: the driver retries a transaction, a failed
-        ``Ledger.append_now`` leaves the batch to one.)"""
+        ``Ledger.append_autocommit`` leaves the batch to one.)"""
         rows = [j.row for j in self.judged]
         opened = [j.review for j in self.judged if j.review is not None]
         return [(repo.CREATE_MANY, {"rows": rows})] + ([reviews.opening(opened)] if opened else [])
@@ -292,9 +284,9 @@ class _Batch:
         return [next(decided) if refused is None else refused for refused, _ in self.looked_up]
 
 
-def _judge_batch(
-    redlines: RedLines, asks: list[Ask], looked_up: list[LookedUp], now: str
-) -> _Batch:
+def judge_batch(redlines: RedLines, asks: list[Ask], looked_up: list[LookedUp], now: str) -> Batch:
+    """Judge the requests not refused by their lookup with ``redlines`` (one run for all, when
+    the rule set allows), each as if it had come alone, at ``now``."""
     valid = [
         (ask, facts, "dec_" + secrets.token_hex(8))
         for ask, (refused, facts) in zip(asks, looked_up, strict=True)
@@ -303,117 +295,10 @@ def _judge_batch(
     findings = redlines.check_many(
         [(ask.request, facts, ID_BASE + decision_id) for ask, facts, decision_id in valid]
     )
-    return _Batch(
+    return Batch(
         looked_up,
         [
             _judge(ask, facts, found, redlines.rule_set, decision_id, now)
             for (ask, facts, decision_id), found in zip(valid, findings, strict=True)
         ],
     )
-
-
-async def decide_many(
-    tx: AsyncManagedTransaction, ledger: Ledger, rulesets: RuleSetCache, asks: list[Ask]
-) -> list[Decided]:
-    """Decide requests together in ``tx``: one lookup, one red-line run (when the rule set
-    allows), one statement writing the decisions, any review items and their ledger entries.
-
-    A request whose principal was revoked gets its 401, one whose holder is not registered its
-    422, and nothing of either is written; the others are decided as if they had come alone
-    (tests/integration/test_grouping.py)."""
-    now = utc_now()
-    active, looked_up = await lookup(tx, asks, now)
-    batch = _judge_batch(await rulesets.resolve(tx, active), asks, looked_up, now)
-    receipts = await ledger.append(tx, batch.events, batch.writes) if batch.judged else []
-    return batch.outcomes(receipts)
-
-
-async def _decide_remembered(
-    graph: Graph,
-    ledger: Ledger,
-    rulesets: RuleSetCache,
-    remembered: RememberedFacts,
-    asks: list[Ask],
-) -> list[Decided] | None:
-    """Decide a batch of repeats in one round trip, on the facts they were last judged on,
-    which the recording statement reads again under the head's lock (``repo.UNCHANGED``); or
-    None when nothing was written: a request not remembered, or facts, rule set or head not
-    as expected."""
-    params = [_lookup_params(a) for a in asks]
-    found = remembered.get(params)
-    redlines = None if found is None else rulesets.loaded(found[0])
-    if found is None or redlines is None:
-        return None
-    active, rows = found
-    now = utc_now()
-    looked_up: list[LookedUp] = [(None, _facts(a, r)) for a, r in zip(asks, rows, strict=True)]
-    batch = _judge_batch(redlines, asks, looked_up, now)
-    guard = repo.unchanged(params, active, rows, now)
-    try:
-        receipts = await graph.write_each(ledger.append_now, batch.events, batch.writes, guard)
-    except GraphUnavailable as e:  # the connection failed: committed or not, it is not known
-        return [e] * len(asks)
-    if receipts is None:
-        remembered.forget(params)
-        return None
-    return batch.outcomes(receipts)
-
-
-async def decide_now(
-    graph: Graph,
-    ledger: Ledger,
-    rulesets: RuleSetCache,
-    asks: list[Ask],
-    remembered: RememberedFacts | None = None,
-) -> list[Decided]:
-    """``decide_many`` for the service's concurrent requests (kgservice/app.py), in two round
-    trips rather than four: the lookup is an auto-commit read, and the decisions, review items
-    and ledger entries one auto-commit statement (``Ledger.append_now``). No BEGIN or COMMIT
-    message, and the head's lock is not held across a round trip to the service.
-
-    With ``remembered``, a batch of repeats skips the lookup: one round trip
-    (``_decide_remembered``); if that writes nothing, the batch is decided as here.
-
-    The same outcome as in one transaction: there, too, the lookup takes no locks (Neo4j reads
-    committed data), so a grant revoked after it is read is not seen either way. If the
-    statement cannot append (another process moved the head, or a deadlock), nothing of it was
-    written and the batch is written in a transaction of its own instead.
-
-    Raises only when nothing was written, so the caller may run the requests again one by one
-    (kgservice/graph/grouping.py); once the statement may have committed, a failure is every
-    request's outcome instead."""
-    if remembered is not None:
-        outcomes = await _decide_remembered(graph, ledger, rulesets, remembered, asks)
-        if outcomes is not None:
-            return outcomes
-    now = utc_now()
-
-    async def read(session: Runner) -> tuple[RedLines, list[LookedUp]]:
-        active, looked_up = await lookup(session, asks, now, remembered)
-        return await rulesets.resolve(session, active), looked_up
-
-    redlines, looked_up = await graph.read_each(read)
-    batch = _judge_batch(redlines, asks, looked_up, now)
-    if not batch.judged:
-        return batch.outcomes([])
-    try:
-        receipts = await graph.write_each(ledger.append_now, batch.events, batch.writes)
-        if receipts is None:
-            receipts = await graph.write(ledger.append, batch.events, batch.writes)
-    except GraphUnavailable as e:  # the connection failed: committed or not, it is not known
-        return [e] * len(asks)
-    return batch.outcomes(receipts)
-
-
-async def decide(
-    tx: AsyncManagedTransaction,
-    ledger: Ledger,
-    rulesets: RuleSetCache,
-    principal: Principal,
-    request: DecisionIn,
-) -> DecisionOut:
-    """Decide one request in ``tx`` (the service batches concurrent ones: ``decide_many``)."""
-    (outcome,) = await decide_many(tx, ledger, rulesets, [Ask(principal, request)])
-    if isinstance(outcome, ShieldError):
-        raise outcome
-    return outcome

@@ -16,12 +16,11 @@ from ingest.readers.meter import load_mappings
 from kgservice import demo
 from kgservice.cli.context import actor, fail, out, session, settings
 from kgservice.cli.exit_codes import Exit
-from kgservice.decisions.rules import RedLines
+from kgservice.decisions.engine import DecisionEngine
 from kgservice.demo import scenario as scenario_mod
 from kgservice.demo.report import write as write_report
 from kgservice.localneo4j import cli as neo4j_cli
 from kgservice.records.protection import ProtectionKeyError, load_protector
-from kgservice.rulesets.service import RuleSetCache
 from kgservice.settings import data_dir
 
 
@@ -76,7 +75,7 @@ def run_demo(
                     outcome = await scenario_mod.run(
                         graph,
                         ledger,
-                        RuleSetCache(RedLines()),
+                        DecisionEngine(graph, ledger, cfg.decisions),
                         cfg.training,
                         protector,
                         keys,

@@ -17,14 +17,13 @@ from typing import Any
 
 from kgservice.auth import service as principals
 from kgservice.auth.models import Principal
-from kgservice.decisions import service as decisions
+from kgservice.decisions.engine import DecisionEngine
 from kgservice.decisions.schemas import DecisionIn, DecisionOut, Kind
 from kgservice.errors import Conflict
 from kgservice.graph.database import Graph
 from kgservice.ledger.service import Ledger
 from kgservice.ledger.verify import Report, verify_stored
 from kgservice.records.protection import Protector
-from kgservice.rulesets.service import RuleSetCache
 from kgservice.settings import TrainingSettings
 from kgservice.settlements import service as settlements
 from kgservice.settlements.schemas import Balance, RedemptionIn, RedemptionOut, SettlementOut
@@ -60,7 +59,7 @@ async def _principal(graph: Graph, keys: dict[str, str], name: str) -> Principal
 async def run(
     graph: Graph,
     ledger: Ledger,
-    rulesets: RuleSetCache,
+    decisions: DecisionEngine,
     settings: TrainingSettings,
     protector: Protector,
     keys: dict[str, str],
@@ -81,7 +80,7 @@ async def run(
         categories=[Category.personal_attributes],
         max_level=4,
     )
-    out.interception = await graph.write(decisions.decide, ledger, rulesets, clinic_b, export)
+    out.interception = await decisions.decide(clinic_b, export)
 
     step(
         f"federated training of complication risk: 3 SuperNodes, {rounds} rounds, every "
@@ -94,7 +93,7 @@ async def run(
         legal_basis=LegalBasis.contract,
         rounds=rounds,
     )
-    job = await training.start(graph, ledger, rulesets, settings, operator, spec)
+    job = await training.start(graph, ledger, decisions, settings, operator, spec)
     out.held_out = spec.held_out
     await training.run(
         graph, ledger, settings, operator.id, job.id, spec.held_out, threading.Event(), protector

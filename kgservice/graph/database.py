@@ -36,10 +36,10 @@ T = TypeVar("T")
 P = ParamSpec("P")
 Work = Callable[Concatenate[AsyncManagedTransaction, P], Awaitable[T]]
 # What read functions need: something that runs a query. A transaction, or a session whose
-# queries are each their own auto-commit transaction (see Graph.read_each).
+# queries are each their own auto-commit transaction (see Graph.read_autocommit).
 Runner = AsyncManagedTransaction | AsyncSession
 ReadWork = Callable[Concatenate[Runner, P], Awaitable[T]]
-EachWork = Callable[Concatenate[AsyncSession, P], Awaitable[T]]
+AutocommitWork = Callable[Concatenate[AsyncSession, P], Awaitable[T]]
 
 # Errors that mean "the database is not there", as opposed to a bug in a query.
 _UNAVAILABLE = (ServiceUnavailable, SessionExpired, OSError)
@@ -111,22 +111,27 @@ class Graph:
         """Run ``work`` in one read transaction; the server rejects writes inside it."""
         return await self._run(neo4j.READ_ACCESS, work, *args, **kwargs)
 
-    async def read_each(self, work: ReadWork[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run ``work`` with each query in its own auto-commit read.
+    async def read_autocommit(self, work: ReadWork[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``work`` with each query in its own auto-commit (implicit) read transaction.
 
         Saves the BEGIN/COMMIT round trips of a transaction. Only for reads whose queries need no
         common snapshot, such as ledger proofs: entries below the head's size never change.
         """
-        return await self._each(neo4j.READ_ACCESS, work, *args, **kwargs)
+        return await self._autocommit(neo4j.READ_ACCESS, work, *args, **kwargs)
 
-    async def write_each(self, work: EachWork[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run ``work`` with each query in its own auto-commit transaction, not retried.
+    async def write_autocommit(
+        self, work: AutocommitWork[P, T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run ``work`` with each query in its own auto-commit (implicit) transaction, not
+        retried.
 
         One round trip per query, the commit included. Only for work whose every unit of work
-        is a single statement, such as a decision batch (``Ledger.append_now``)."""
-        return await self._each(neo4j.WRITE_ACCESS, work, *args, **kwargs)
+        is a single statement, such as a decision batch (``Ledger.append_autocommit``)."""
+        return await self._autocommit(neo4j.WRITE_ACCESS, work, *args, **kwargs)
 
-    async def _each(self, mode: str, work: EachWork[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    async def _autocommit(
+        self, mode: str, work: AutocommitWork[P, T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         async def in_session() -> T:
             async with self.driver.session(database=self.database, default_access_mode=mode) as s:
                 return await work(s, *args, **kwargs)

@@ -1,28 +1,26 @@
-"""Batched units of work: concurrent requests of one kind share one transaction.
+"""Batched units of work: concurrent requests of one kind share one unit of work.
 
 Every unit of work that appends to the ledger holds the ledger head's lock until it commits, so
-one transaction per request tops out near 200 appends/s however many requests wait
-(``bench/ledger.py``). A hot write path (decisions) submits its items here instead: a runner
-task hands everything queued so far to the path's batch function as one unit of work, in
-arrival order, and answers each caller only after that unit has committed. A lone request runs at
-once, so this adds no latency when the service is quiet; batches form only while every runner
-is busy.
+one unit per request tops out near 200 appends/s however many requests wait
+(docs/performance.md). A hot path (the decision engine, kgservice/decisions/engine.py)
+submits its items here instead: a runner task hands everything queued so far to the path's
+batch function as one unit of work, in arrival order, and answers each caller only after that
+unit has finished. A lone request runs at once, so this adds no latency when the service is
+quiet; batches form only while every runner is busy.
 
 A path may have more than one runner (``in_flight``). With two, a request that arrives while a
-batch is being written starts its own at once instead of waiting for that commit: its lookup
-and checks overlap the other's append and commit, and only its own append waits (on the ledger
-head's lock; the decisions' auto-commit append waits in the process, ``Ledger.append_now``).
-Batches then start in arrival order but may commit in either order; each request's result is
-that of its own batch either way.
+batch is being written starts its own at once instead of waiting for it: its lookup and checks
+overlap the other's write, and only its own append waits (on the ledger head's lock, or in the
+process: ``Ledger.append_autocommit`` sends one at a time). Batches then start in arrival order
+but may finish in either order; each request's result is that of its own batch either way.
 
 The batch function asks Neo4j once per batch rather than once per item (one lookup, one write,
 one ledger append), which is what makes a batch cheaper than its items one by one. It returns
 one outcome per item: a result, or the error refusing that item, in which case it must have
 written nothing for it. If it raises instead, every item runs again on its own, so an
 unexpected failure stays with its own item: a batch function may raise only when it has written
-nothing (a ``writing`` one's transaction has rolled back; the decisions' own, which is not one
-transaction, kgservice/decisions/service.py, answers a failure after it may have written with
-that failure as every item's outcome).
+nothing (a transaction that rolled back, or no write sent yet); once a write may have committed,
+it answers a failure as every item's outcome instead.
 
 Reads can be batched the same way (``Batcher.reading``, one auto-commit query for the lot): the
 service authenticates concurrent requests with one lookup of all their keys. A request still
@@ -36,13 +34,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from neo4j import AsyncManagedTransaction
-
 from kgservice.graph.database import Graph, Runner
 
 I = TypeVar("I")  # noqa: E741 - the item type
 O = TypeVar("O")  # noqa: E741 - the result type
-BatchWork = Callable[[AsyncManagedTransaction, list[I]], Awaitable[Sequence[O | Exception]]]
 ReadBatchWork = Callable[[Runner, list[I]], Awaitable[Sequence[O | Exception]]]
 Run = Callable[[list[I]], Awaitable[Sequence[O | Exception]]]  # one unit of work for a batch
 
@@ -55,8 +50,7 @@ class _Queued(Generic[I, O]):
 
 class Batcher(Generic[I, O]):
     """Items waiting for the next batch; at most ``max_items`` share a unit of work (``run``:
-    an outcome per item, in order) and at most ``in_flight`` units run at once. ``writing`` and
-    ``reading`` make the two kinds."""
+    an outcome per item, in order) and at most ``in_flight`` units run at once."""
 
     def __init__(self, run: Run[I, O], max_items: int, in_flight: int = 1) -> None:
         if in_flight < 1:
@@ -69,17 +63,9 @@ class Batcher(Generic[I, O]):
         self.batches = 0  # units of work run for more than one item (for tests and bench)
 
     @classmethod
-    def writing(
-        cls, graph: Graph, work: BatchWork[I, O], max_items: int = 32, in_flight: int = 1
-    ) -> Batcher[I, O]:
-        """Items written by ``work``, many to a write transaction, ``in_flight`` transactions
-        at a time."""
-        return cls(lambda items: graph.write(work, items), max_items, in_flight)
-
-    @classmethod
     def reading(cls, graph: Graph, work: ReadBatchWork[I, O], max_items: int = 64) -> Batcher[I, O]:
         """Items looked up by ``work``, many to an auto-commit query."""
-        return cls(lambda items: graph.read_each(work, items), max_items)
+        return cls(lambda items: graph.read_autocommit(work, items), max_items)
 
     async def submit(self, item: I) -> O:
         """The item's result, once the unit of work that handled it has finished."""

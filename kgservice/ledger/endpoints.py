@@ -44,7 +44,7 @@ async def entry(
 
     Entries about one institution are visible to that institution's principals and to
     alliance-wide ones only."""
-    proven = await graph.read_each(ledger.prove_entry, seq)
+    proven = await graph.read_autocommit(ledger.prove_entry, seq)
     check_scope(principal, proven.entry.institution)
     return ProvenEntryOut.of(proven)
 
@@ -58,6 +58,6 @@ async def consistency(
     to_size: Annotated[int | None, Query(alias="to", ge=0)] = None,
 ) -> ConsistencyOut:
     """Proof that the log at size `to` (default: now) extends the log at size `from`."""
-    proof = await graph.read_each(ledger.prove_consistency, from_size, to_size)
+    proof = await graph.read_autocommit(ledger.prove_consistency, from_size, to_size)
     size = proof.new.size if proof.new is not None else 0
     return ConsistencyOut.of(from_size, size, proof)

@@ -46,9 +46,9 @@ SCHEMA = SchemaPart(
 # latest committed one. The caller sends entries built on the state it expects the head to be in
 # (``at_size``, ``at_root``); they, the new head state and the caller's writes (``_IF_AT``) are
 # made only if the head is in that state, and the head as read under the lock is returned either
-# way. So a wrong guess writes nothing but the lock count, and the statement may be a transaction
-# of its own (Ledger.append_now). Parameters are one map, ``$ledger``, so the caller's writes
-# keep their own names.
+# way. So a wrong guess writes nothing but the lock count, and the statement may be an
+# auto-commit transaction (Ledger.append_autocommit). Parameters are one map, ``$ledger``, so the
+# caller's writes keep their own names.
 _LOCK = """
 MATCH (h:LedgerHead {id: $ledger.id}) USING INDEX h:LedgerHead(id)
 SET h.lock_count = coalesce(h.lock_count, 0) + 1

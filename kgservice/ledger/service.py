@@ -1,9 +1,10 @@
 """Appending to the ledger and proving what is in it.
 
 ``Ledger.append`` runs inside the caller's write transaction, so an event and the change it
-records commit or roll back together; ``Ledger.append_now`` makes both in one statement that is
-a transaction of its own. Appends are serialised by the head node's write lock;
-the tree state on the head makes each append O(log n) in hashing and O(1) in queries.
+records commit or roll back together; ``Ledger.append_autocommit`` makes both in one statement
+sent as an auto-commit (implicit) transaction, the decision engine's append. Appends are
+serialised by the head node's write lock; the tree state on the head makes each append O(log n)
+in hashing and O(1) in queries.
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ class Ledger:
         # compared under its lock, and a wrong guess costs a second round trip, never a wrong
         # entry.
         self._last: _State | None = None
-        self._sending = asyncio.Lock()  # append_now: one in flight
+        self._sending = asyncio.Lock()  # append_autocommit: one in flight
 
     async def append(
         self, tx: AsyncManagedTransaction, events: Sequence[Event], writes: Sequence[Write] = ()
@@ -158,26 +159,33 @@ class Ledger:
         self._held[tx] = self._last = built.state
         return built.receipts
 
-    async def append_now(
+    async def append_autocommit(
         self,
         session: AsyncSession,
         events: Sequence[Event],
         writes: Sequence[Write] = (),
         guard: Write | None = None,
     ) -> list[Receipt] | None:
-        """Append events and make ``writes`` in one statement that is its own transaction:
-        one round trip, the commit included, and the head's lock held only while the server
-        works. Returns the receipts once committed, or None when nothing was written: the
-        head was not where this service expected it (another process appended, or an append
-        of this one failed), ``guard`` (a subquery returning one row with ``holds``, read
-        under the lock) did not hold, or the server gave up on the transaction (a deadlock).
-        The caller then appends in a transaction of its own (``append``), which reads the head
-        under its lock first when it has to.
+        """Append events and make ``writes`` in one statement sent as an auto-commit (implicit)
+        transaction: no BEGIN and no COMMIT message, so one round trip, the commit included,
+        and the head's lock is held only while the server runs the statement, never across a
+        round trip to this process. The decision engine records its batches this way.
+
+        What a transaction gives is kept. The statement takes the head's lock first and reads
+        the head under it; entries and ``writes`` are written only if the head is in the state
+        this process's last append left (on which the entries were built) and ``guard`` (a
+        subquery returning one row with ``holds``, read under the lock) holds. Otherwise
+        nothing is written and None is returned: another process appended, an append of this
+        one failed, the guard did not hold, or the server gave up on the statement (a
+        deadlock). The caller then falls back to a transaction (``append``), which builds on
+        the head as read under its lock (the decision engine, when its guard failed, looks its
+        facts up again first). Without a guess of the head (none appended yet, or the last
+        append's outcome unknown) nothing is sent and None is returned.
 
         One at a time per process: a second waits for the first to come back and builds on
         the state it left. Sent at once, built on the first's expected state, the second could
-        reach the head's lock first and miss, and its miss made the next one miss too (67 of
-        17,494 at 200/s, bench/decisions.py)."""
+        reach the head's lock first and miss, and its miss would make the next one miss too
+        (docs/performance.md)."""
         async with self._sending:
             guess = self._last
             if guess is None or not events:

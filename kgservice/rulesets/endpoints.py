@@ -38,7 +38,7 @@ async def upload(
         raise BadRequest("the body must be the rule set in Turtle")
     candidate = await anyio.to_thread.run_sync(service.check_text, text)
     ruleset, replayed, changes, receipt = await graph.write(
-        service.upload, ledger, runtime.rulesets, principal, candidate
+        service.upload, ledger, runtime.decisions, principal, candidate
     )
     return Uploaded(
         ruleset=ruleset, replayed=replayed, changes=changes, receipt=ReceiptOut.of(receipt)

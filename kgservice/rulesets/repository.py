@@ -6,6 +6,7 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
+from kgservice.graph.database import Runner
 from kgservice.graph.schema import SchemaPart
 
 SCHEMA = SchemaPart(
@@ -50,7 +51,7 @@ ORDER BY d.decided DESC LIMIT $limit
 """
 
 
-async def get(tx: AsyncManagedTransaction, h: str) -> tuple[dict[str, Any], str] | None:
+async def get(tx: Runner, h: str) -> tuple[dict[str, Any], str] | None:
     record = await (await tx.run(GET, hash=h)).single()
     return None if record is None else (dict(record["ruleset"]), str(record["text"]))
 
@@ -62,7 +63,7 @@ async def create(
     return dict(record["ruleset"])
 
 
-async def active_hash(tx: Any) -> str | None:
+async def active_hash(tx: Runner) -> str | None:
     record = await (await tx.run(ACTIVE_HASH)).single()
     return None if record is None else str(record["hash"])
 

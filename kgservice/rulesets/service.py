@@ -10,9 +10,6 @@ both approved it; each step is ledgered, and every decision records the hash of 
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
@@ -25,7 +22,7 @@ from rdflib.plugins.parsers.notation3 import BadSyntax
 from ingest.rdf import HS
 from kgservice.auth.models import Principal
 from kgservice.auth.roles import Role
-from kgservice.decisions import corpus
+from kgservice.decisions.engine import DecisionEngine
 from kgservice.decisions.rules import Facts, RedLines, verdict
 from kgservice.decisions.schemas import DecisionIn
 from kgservice.errors import BadRequest, Conflict, NotFound, Unprocessable
@@ -34,62 +31,8 @@ from kgservice.ledger.service import Ledger, Receipt
 from kgservice.rulesets import repository as repo
 from kgservice.rulesets.schemas import Change, RuleSet
 
-log = logging.getLogger("kgservice")
 REPLAY_LIMIT = 1000
 _IRI = "https://w3id.org/health-shield/id/decision/replay"
-
-
-@dataclass
-class RuleSetCache:
-    """The rule set decisions use: the active one in the graph, else the shipped files."""
-
-    default: RedLines
-    _loaded: dict[str, RedLines] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        _vetted(self.default)
-
-    async def for_decision(self, tx: Any) -> RedLines:
-        return await self.resolve(tx, await repo.active_hash(tx))
-
-    def loaded(self, active: str | None) -> RedLines | None:
-        """The rule set with hash ``active`` if this process has it, else None."""
-        if active is None or active == self.default.rule_set:
-            return self.default
-        return self._loaded.get(active)
-
-    async def resolve(self, tx: Any, active: str | None) -> RedLines:
-        """The rule set with hash ``active`` (read by the caller), loaded once per process."""
-        known = self.loaded(active)
-        if known is not None:
-            return known
-        if active is None:  # loaded() answers for it; this tells the type checker
-            return self.default
-        found = await repo.get(tx, active)
-        if found is None:
-            return self.default
-        self._loaded[active] = _vetted(RedLines(rules=found[1]))
-        return self._loaded[active]
-
-
-def _vetted(redlines: RedLines) -> RedLines:
-    """Let concurrent decisions be judged together, and findings be remembered, where either
-    changes nothing for these rules."""
-    redlines.batchable = _holds(corpus.batches_like_singles, redlines, "not batched")
-    redlines.repeatable = _holds(corpus.findings_repeat, redlines, "findings not remembered")
-    return redlines
-
-
-def _holds(check: Callable[[RedLines], bool], redlines: RedLines, otherwise: str) -> bool:
-    """The check's answer; False if it fails (a rule the engine fails on: each request is then
-    judged, and fails, alone)."""
-    try:
-        return check(redlines)
-    except Exception:
-        log.warning(
-            "rule set %s: %s, the check failed", redlines.rule_set, otherwise, exc_info=True
-        )
-        return False
 
 
 def check_text(text: str) -> RedLines:
@@ -121,6 +64,9 @@ def check_text(text: str) -> RedLines:
 
 
 def replay(current: RedLines, candidate: RedLines, past: list[dict[str, Any]]) -> list[Change]:
+    """The past decisions whose verdict or broken rules would change from ``current`` to
+    ``candidate``: each request judged on the facts it was judged on, by ``RedLines.check``
+    (findings only; nothing is recorded)."""
     changes = []
     for row in past:
         request = DecisionIn.model_validate_json(row["request"])
@@ -144,14 +90,16 @@ def replay(current: RedLines, candidate: RedLines, past: list[dict[str, Any]]) -
 async def upload(
     tx: AsyncManagedTransaction,
     ledger: Ledger,
-    cache: RuleSetCache,
+    engine: DecisionEngine,
     principal: Principal,
     candidate: RedLines,
 ) -> tuple[RuleSet, int, list[Change], Receipt]:
+    """Record a candidate, replayed against the rule set decisions are judged by now (the
+    engine's, as loaded and vetted for them)."""
     if await repo.get(tx, candidate.rule_set) is not None:
         raise Conflict(f"rule set {candidate.rule_set} was uploaded before")
     past = await repo.past_decisions(tx, REPLAY_LIMIT)
-    changes = replay(await cache.for_decision(tx), candidate, past)
+    changes = replay(await engine.rules_in_force(tx), candidate, past)
     row = await repo.create(tx, candidate.rule_set, candidate.rules_text, principal.id, utc_now())
     summary = {"hash": candidate.rule_set, "replayed": len(past), "changed": len(changes)}
     event = Event("ruleset.uploaded", principal.id, summary)

@@ -34,7 +34,7 @@ async def start(
     """Start a federated training job: a `training` decision per institution first (422 with
     the reasons if any is not permitted), then Flower runs in the background; poll the job."""
     job = await service.start(
-        graph, ledger, runtime.rulesets, runtime.settings.training, principal, spec
+        graph, ledger, runtime.decisions, runtime.settings.training, principal, spec
     )
     task = asyncio.create_task(
         service.run(

@@ -25,7 +25,7 @@ import anyio
 from neo4j import AsyncManagedTransaction
 
 from kgservice.auth.models import Principal
-from kgservice.decisions import service as decisions
+from kgservice.decisions.engine import DecisionEngine
 from kgservice.decisions.schemas import DecisionIn, DecisionOut, Kind, Verdict
 from kgservice.errors import NotFound, ShieldError, Unprocessable
 from kgservice.grants import repository as grants
@@ -35,7 +35,6 @@ from kgservice.ledger.canonical import Event, utc_now, utc_text
 from kgservice.ledger.schemas import ReceiptOut
 from kgservice.ledger.service import Ledger
 from kgservice.records.protection import Protector
-from kgservice.rulesets.service import RuleSetCache
 from kgservice.settings import TrainingSettings
 from kgservice.settlements import repository as settlements_repo
 from kgservice.settlements import service as settlements
@@ -84,7 +83,7 @@ def valuation_of(spec: TrainingJobIn, settings: TrainingSettings) -> str:
 async def start(
     graph: Graph,
     ledger: Ledger,
-    rulesets: RuleSetCache,
+    decisions: DecisionEngine,
     settings: TrainingSettings,
     principal: Principal,
     spec: TrainingJobIn,
@@ -108,10 +107,7 @@ async def start(
     spec = spec.model_copy(
         update={"institutions": institutions, "features": features, "metric": metric}
     )
-    made = [
-        await graph.write(decisions.decide, ledger, rulesets, principal, _request(spec, i))
-        for i in institutions
-    ]
+    made = [await decisions.decide(principal, _request(spec, i)) for i in institutions]
     refused = [d for d in made if d.verdict is not Verdict.permit]
     if refused:
         raise TrainingRefused(

@@ -33,11 +33,11 @@ async def test_bulk_arrives_as_its_list_and_is_a_count_in_the_log(
         for i in range(300)
     ]
     with caplog.at_level(logging.DEBUG, logger="neo4j"):
-        echoed = await graph.read_each(_echo, Bulk(rows))
+        echoed = await graph.read_autocommit(_echo, Bulk(rows))
     assert echoed == rows
     assert "<300 items>" in caplog.text  # the driver did log the statement, with a count
     assert "secret" not in caplog.text
     # A plain list is rendered whole: what Bulk is for.
     with caplog.at_level(logging.DEBUG, logger="neo4j"):
-        await graph.read_each(_echo, rows)
+        await graph.read_autocommit(_echo, rows)
     assert "secret-299" in caplog.text

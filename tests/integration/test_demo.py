@@ -11,13 +11,12 @@ from PIL import Image
 from ingest.grading import Grader
 from ingest.pipeline import Pipeline
 from ingest.readers.meter import load_mappings
-from kgservice.decisions.rules import RedLines
+from kgservice.decisions.engine import DecisionEngine
 from kgservice.demo import CATALOGUE, report, scenario, seed_records, seed_rewards
 from kgservice.grants import repository as grants_repo
 from kgservice.graph.database import Graph
 from kgservice.ledger.service import Ledger
 from kgservice.records.protection import Protector, load_protector
-from kgservice.rulesets.service import RuleSetCache
 from kgservice.settings import Settings
 from kgservice.settlements import repository as settlements_repo
 from kgservice.training.features import dataset
@@ -65,7 +64,7 @@ async def test_the_scenario_runs_end_to_end_and_writes_its_report(
     outcome = await scenario.run(
         graph,
         ledger,
-        RuleSetCache(RedLines()),
+        DecisionEngine(graph, ledger, settings.decisions),
         settings.training,
         load_protector(settings),
         keys,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -18,6 +19,9 @@ from tests.integration.conftest import bearer
 from tests.integration.ledgerkit import event, verify
 
 pytestmark = pytest.mark.anyio
+TransactionWork = Callable[
+    [AsyncManagedTransaction, list[int]], Awaitable[list[Receipt | Exception]]
+]
 
 
 async def mark_many(
@@ -34,6 +38,13 @@ async def mark_many(
     return [Unprocessable("unit 3 is refused") if n == 3 else next(receipts) for n in items]
 
 
+def in_transactions(
+    graph: Graph, work: TransactionWork, in_flight: int = 1
+) -> Batcher[int, Receipt]:
+    """Items written by ``work``, many to a write transaction, ``in_flight`` at a time."""
+    return Batcher(lambda items: graph.write(work, items), 32, in_flight)
+
+
 async def probes(graph: Graph) -> list[int]:
     async def read(tx: AsyncManagedTransaction) -> list[int]:
         result = await tx.run("MATCH (p:GroupProbe) RETURN p.n AS n ORDER BY n")
@@ -48,7 +59,7 @@ async def test_concurrent_items_share_commits_and_a_bad_one_fails_alone(
     async def work(tx: AsyncManagedTransaction, items: list[int]) -> list[Receipt | Exception]:
         return await mark_many(tx, ledger, items)
 
-    batcher: Batcher[int, Receipt] = Batcher.writing(graph, work)
+    batcher: Batcher[int, Receipt] = in_transactions(graph, work)
     # Items submitted together commit together, in order.
     first = await asyncio.gather(*(batcher.submit(n) for n in (0, 1, 2)))
     assert batcher.batches == 1
@@ -111,7 +122,7 @@ async def test_a_second_runner_starts_while_the_first_holds_the_ledger(
         second_started.set()
         return list(await ledger.append(tx, [event(n) for n in items]))
 
-    batcher: Batcher[int, Receipt] = Batcher.writing(graph, work, in_flight=2)
+    batcher: Batcher[int, Receipt] = in_transactions(graph, work, in_flight=2)
     first = asyncio.create_task(batcher.submit(0))
     await entered(locked)
     second = await batcher.submit(1)
@@ -143,7 +154,7 @@ async def test_runners_never_exceed_in_flight(graph: Graph, ledger: Ledger) -> N
             running -= 1
         return list(await ledger.append(tx, [event(n) for n in items]))
 
-    batcher: Batcher[int, Receipt] = Batcher.writing(graph, work, in_flight=2)
+    batcher: Batcher[int, Receipt] = in_transactions(graph, work, in_flight=2)
     answers = [asyncio.create_task(batcher.submit(0))]
     await entered(began)
     answers.append(asyncio.create_task(batcher.submit(1)))

@@ -12,16 +12,16 @@ from neo4j import AsyncManagedTransaction
 
 from kgservice.auth.models import Principal
 from kgservice.auth.service import authenticate
+from kgservice.decisions import engine
 from kgservice.decisions import repository as repo
-from kgservice.decisions import service
-from kgservice.decisions.remembered import RememberedFacts
+from kgservice.decisions.engine import DecisionEngine
 from kgservice.decisions.rules import RedLines
-from kgservice.decisions.schemas import DecisionIn
-from kgservice.errors import NotAuthenticated
+from kgservice.decisions.schemas import DecisionIn, DecisionOut
+from kgservice.errors import NotAuthenticated, ShieldError
 from kgservice.graph.database import Graph, Runner
 from kgservice.ledger.canonical import utc_text
 from kgservice.ledger.service import Ledger
-from kgservice.rulesets.service import RuleSetCache
+from kgservice.settings import DecisionEngineSettings
 from tests.integration.ledgerkit import run, verify
 
 pytestmark = pytest.mark.anyio
@@ -36,13 +36,16 @@ VISIT = {
 }
 
 
+Decided = DecisionOut | ShieldError
+
+
 class Deciding:
-    """``decide_now`` as the service runs it, counting the lookups it sends."""
+    """A decision engine as the service runs it, counting the lookups it sends; each decision's
+    outcome is its answer or the error refusing it."""
 
     def __init__(self, graph: Graph, ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
         self.graph, self.ledger = graph, ledger
-        self.rulesets = RuleSetCache(RedLines())
-        self.remembered = RememberedFacts()
+        self.engine = DecisionEngine(graph, ledger, DecisionEngineSettings())
         self.lookups = 0
         real = repo.lookup
 
@@ -52,13 +55,15 @@ class Deciding:
 
         monkeypatch.setattr(repo, "lookup", counting)
 
-    async def __call__(self, key: str, **change: Any) -> service.Decided:
+    async def __call__(self, key: str, **change: Any) -> Decided:
+        return await self.decide(await principal_of(self.graph, key), **change)
+
+    async def decide(self, principal: Principal, **change: Any) -> Decided:
         request = DecisionIn.model_validate({**VISIT, **change})
-        ask = service.Ask(await principal_of(self.graph, key), request)
-        (outcome,) = await service.decide_now(
-            self.graph, self.ledger, self.rulesets, [ask], self.remembered
-        )
-        return outcome
+        try:
+            return await self.engine.decide(principal, request)
+        except ShieldError as e:
+            return e
 
 
 @pytest.fixture
@@ -103,7 +108,7 @@ async def counts(graph: Graph) -> tuple[int, int]:
     return await graph.read(read)
 
 
-def verdict(outcome: service.Decided) -> tuple[str, list[str]]:
+def verdict(outcome: Decided) -> tuple[str, list[str]]:
     assert not isinstance(outcome, Exception), outcome
     return outcome.verdict.value, [r.rule for r in outcome.reasons]
 
@@ -155,7 +160,7 @@ async def test_a_grant_that_expires_meanwhile_is_seen_at_the_repeat_s_time(
     doctor = keys["hosp-a endocrinologist"]
     assert verdict(await deciding(doctor)) == ("permit", [])
     later = _iso(timedelta(hours=2))
-    monkeypatch.setattr(service, "utc_now", lambda: later)
+    monkeypatch.setattr(engine, "utc_now", lambda: later)
     denied = await deciding(doctor)
     assert verdict(denied) == ("deny", ["RL-USE-GRANT"])
     assert not isinstance(denied, Exception)
@@ -177,14 +182,11 @@ async def test_a_principal_revoked_behind_the_process_s_back_is_refused_and_noth
         id=principal.id,
         now=_iso(timedelta()),
     )
-    ask = service.Ask(principal, DecisionIn.model_validate(VISIT))  # authenticated before
-    (outcome,) = await service.decide_now(
-        graph, deciding.ledger, deciding.rulesets, [ask], deciding.remembered
-    )
+    outcome = await deciding.decide(principal)  # authenticated before
     assert isinstance(outcome, NotAuthenticated)
     assert await counts(graph) == (decided, size)
     # A refused request is not remembered: it is looked up every time.
-    assert len(deciding.remembered) == 0
+    assert len(deciding.engine.remembered) == 0
 
 
 async def test_a_rule_set_activated_behind_the_process_s_back_is_seen(
@@ -193,7 +195,7 @@ async def test_a_rule_set_activated_behind_the_process_s_back_is_seen(
     doctor = keys["hosp-a endocrinologist"]
     assert verdict(await deciding(doctor)) == ("deny", ["RL-USE-GRANT"])
     # Rules without the use-grant red line become active, written straight into the graph.
-    shipped = deciding.rulesets.default.rules_text
+    shipped = deciding.engine.rulesets.default.rules_text
     at = shipped.index("hs:RL-USE-GRANT a sh:NodeShape")
     old = "sh:targetClass hs:ForeignUse"
     target = shipped.index(old, at)

@@ -18,11 +18,10 @@ import pytest
 from ingest.synthetic.samples import json_document
 from kgservice.auth import service as principals
 from kgservice.auth.models import Principal
-from kgservice.decisions.rules import RedLines
+from kgservice.decisions.engine import DecisionEngine
 from kgservice.graph.database import Graph
 from kgservice.ledger.service import Ledger
 from kgservice.records.protection import load_protector
-from kgservice.rulesets.service import RuleSetCache
 from kgservice.settings import Settings
 from kgservice.training import service
 from kgservice.training.schemas import TrainingJobIn, TrainingJobOut
@@ -189,7 +188,7 @@ async def start_job(
     return await service.start(
         graph,
         ledger,
-        RuleSetCache(RedLines()),
+        DecisionEngine(graph, ledger, settings.decisions),
         settings.training,
         operator,
         TrainingJobIn.model_validate(JOB),

@@ -8,12 +8,14 @@ from typing import Any
 import pytest
 
 from ingest.grading import Engine, Finding
-from kgservice.decisions import corpus, rules
+from kgservice.decisions import corpus
+from kgservice.decisions.rulecache import RuleSetCache
 from kgservice.decisions.rules import Case, RedLines
 from kgservice.decisions.schemas import DecisionIn
-from kgservice.rulesets.service import RuleSetCache
+from kgservice.settings import DecisionEngineSettings
 
 CORPUS = corpus.load()
+SETTINGS = DecisionEngineSettings()
 
 
 def test_corpus_is_large_varied_and_current() -> None:
@@ -102,7 +104,7 @@ def test_a_rule_set_the_batching_check_fails_on_is_judged_alone(
 
     # A fault injected into the engine: loading the rule set must not fail because of it.
     monkeypatch.setattr(redlines.engine, "check", broken)
-    vetted = RuleSetCache(redlines).default
+    vetted = RuleSetCache(redlines, SETTINGS).default
     assert not vetted.batchable
     assert not vetted.repeatable
 
@@ -116,7 +118,7 @@ def _again(asks: list[Case]) -> list[Case]:
 def test_remembered_findings_are_the_engines_under_each_requests_own_iri(
     batchable: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    redlines = RuleSetCache(RedLines()).default  # vetted as the service loads it
+    redlines = RuleSetCache(RedLines(), SETTINGS).default  # vetted as the service loads it
     assert corpus.findings_repeat(redlines)
     assert redlines.repeatable
     redlines.batchable = batchable
@@ -141,12 +143,10 @@ def test_remembered_findings_are_the_engines_under_each_requests_own_iri(
     assert runs == []  # all remembered
 
 
-def test_a_full_memo_starts_over_without_changing_findings(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(rules, "MEMO_SIZE", 5)
+def test_a_full_memo_starts_over_without_changing_findings() -> None:
     redlines = RedLines()
     redlines.repeatable = True
+    redlines.memo_size = 5
     asks = _cases()[:60]
     for start in range(0, len(asks), 4):
         part = asks[start : start + 4]
@@ -183,4 +183,15 @@ hs:RL-IRI a sh:NodeShape ;
 def test_rules_that_read_a_clock_or_the_iri_are_not_remembered(text: str) -> None:
     redlines = RedLines(rules=text)
     assert not corpus.findings_repeat(redlines)
-    assert not RuleSetCache(redlines).default.repeatable
+    assert not RuleSetCache(redlines, SETTINGS).default.repeatable
+
+
+@pytest.mark.parametrize("size", [0, 7])
+def test_the_engine_s_settings_bound_the_memo(size: int) -> None:
+    settings = DecisionEngineSettings(remembered_findings=size)
+    redlines = RuleSetCache(RedLines(), settings).default
+    assert redlines.repeatable
+    for ask in _cases()[:40]:
+        assert _keys(redlines.check(*ask)) == _keys(redlines.alone(*ask))
+        assert redlines.remembered <= size
+    assert (redlines.remembered > 0) == (size > 0)

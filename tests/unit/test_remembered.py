@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from kgservice.decisions.remembered import RememberedFacts, key
+from kgservice.settings import DecisionEngineSettings
+
+LIMIT = DecisionEngineSettings().remembered_facts
 
 
 def ask(principal: str = "p1", **change: Any) -> dict[str, Any]:
@@ -50,7 +53,7 @@ def test_every_parameter_is_part_of_the_key() -> None:
 
 
 def test_a_batch_is_remembered_only_if_every_request_is_under_one_rule_set() -> None:
-    facts = RememberedFacts()
+    facts = RememberedFacts(LIMIT)
     assert facts.get([ask()]) is None
     facts.put([ask("p1"), ask("p2")], "sha256:a", [row(), row(use=False)])
     assert facts.get([ask("p2"), ask("p1")]) == ("sha256:a", [row(use=False), row()])
@@ -61,7 +64,7 @@ def test_a_batch_is_remembered_only_if_every_request_is_under_one_rule_set() -> 
 
 
 def test_a_refused_request_is_not_remembered_and_forgets_what_was() -> None:
-    facts = RememberedFacts()
+    facts = RememberedFacts(LIMIT)
     facts.put([ask()], None, [row()])
     assert facts.get([ask()]) == (None, [row()])
     facts.put([ask()], None, [row(principal_active=False)])
@@ -99,7 +102,7 @@ def test_a_cohort_weighs_its_patients() -> None:
 
 
 def test_forget() -> None:
-    facts = RememberedFacts()
+    facts = RememberedFacts(LIMIT)
     facts.put([ask("p1"), ask("p2")], None, [row(), row()])
     facts.forget([ask("p1"), ask("p9")])
     assert facts.get([ask("p1")]) is None

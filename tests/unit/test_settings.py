@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kgservice.settings import DEV_NEO4J_PASSWORD, Environment, Settings
+from kgservice.settings import DEV_NEO4J_PASSWORD, DecisionEngineSettings, Environment, Settings
 
 
 def test_development_defaults_use_the_local_server(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -72,3 +72,17 @@ def test_writable_state_defaults_to_the_data_directory(
     s = Settings()
     assert s.training.directory == here / "state" / "var" / "training"
     assert s.local_neo4j.jars == here / "state" / ".neo4j" / "jars"
+
+
+def test_the_decision_engine_is_tuned_from_its_own_section(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HS_DECISIONS__IN_FLIGHT", "3")
+    monkeypatch.setenv("HS_DECISIONS__REMEMBERED_FINDINGS", "0")
+    s = Settings()
+    assert s.decisions.in_flight == 3
+    assert s.decisions.remembered_findings == 0
+    assert s.decisions.batch_size == DecisionEngineSettings().batch_size
+    monkeypatch.setenv("HS_DECISIONS__IN_FLIGHT", "0")  # a batcher needs a runner
+    with pytest.raises(ValueError, match="in_flight"):
+        Settings()

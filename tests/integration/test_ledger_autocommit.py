@@ -1,5 +1,5 @@
-"""Appends that are transactions of their own (``Ledger.append_now``), against the real Neo4j:
-one statement, a guess that may be wrong, two in flight at once."""
+"""Appends that are auto-commit transactions (``Ledger.append_autocommit``), against the real
+Neo4j: one statement, a guess that may be wrong, two in flight at once."""
 
 from __future__ import annotations
 
@@ -58,19 +58,19 @@ async def now(
     sent: list[Counting] | None = None,
     guard: Write | None = None,
 ) -> tuple[list[Receipt] | None, int]:
-    """``append_now`` of one event per number, writing a probe per number; and its statements
+    """``append_autocommit`` of one event per number, writing a probe per number; and its statements
     (also counted in ``sent`` while it runs)."""
 
     async def work(session: AsyncSession) -> tuple[list[Receipt] | None, int]:
         counting = Counting(session)
         if sent is not None:
             sent.append(counting)
-        made = await ledger.append_now(
+        made = await ledger.append_autocommit(
             cast(AsyncSession, counting), [event(n) for n in ns], probes(*ns, spin=spin), guard
         )
         return made, counting.statements
 
-    return await graph.write_each(work)
+    return await graph.write_autocommit(work)
 
 
 async def spinning(graph: Graph) -> None:
@@ -81,7 +81,7 @@ async def spinning(graph: Graph) -> None:
         "AND NOT currentQuery STARTS WITH 'SHOW' AND status = 'Running' RETURN count(*) AS n"
     )
     for _ in range(500):
-        if await graph.read_each(lambda s: _single(s, query)):
+        if await graph.read_autocommit(lambda s: _single(s, query)):
             return
         await asyncio.sleep(0.01)
     raise AssertionError("the spinning append never ran")
@@ -112,7 +112,7 @@ async def stored(graph: Graph) -> tuple[int, list[int]]:
     return int((await graph.read(repo.read_head))["size"]), await graph.read(read)
 
 
-async def test_an_append_now_commits_entries_and_writes_in_one_statement(
+async def test_an_autocommit_append_commits_entries_and_writes_in_one_statement(
     graph: Graph, ledger: Ledger
 ) -> None:
     await fill(graph, ledger, 2)
@@ -227,9 +227,11 @@ async def test_an_append_the_server_fails_transiently_writes_nothing_and_forgets
 
     async def failing(session: AsyncSession) -> list[Receipt] | None:
         deadlocked = Deadlocked(session)
-        return await ledger.append_now(cast(AsyncSession, deadlocked), [event(70)], probes(70))
+        return await ledger.append_autocommit(
+            cast(AsyncSession, deadlocked), [event(70)], probes(70)
+        )
 
-    assert await graph.write_each(failing) is None
+    assert await graph.write_autocommit(failing) is None
     assert await now(graph, ledger, [71]) == (None, 0)  # no guess left: nothing sent
     made, statements = await in_transaction(graph, ledger, [70])
     assert [r.seq for r in made] == [2]
