@@ -5,6 +5,9 @@
 # With NEO4J_URI set, that server is used and no local Neo4j is started.
 
 PYTHON ?= python3
+# Development state (keys, training files, the local Neo4j instances) stays in the checkout
+# whichever directory a `shield` command is later run from.
+export HS_DATA_DIR := $(CURDIR)
 VENV := .venv
 BIN := $(VENV)/bin
 # Tests get their own server instance (own data and port): they wipe its database per test.

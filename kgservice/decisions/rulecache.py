@@ -59,7 +59,10 @@ class RuleSetCache:
         nothing for these rules."""
         size = self.settings.batch_size
         redlines.batchable = _holds(
-            lambda r: corpus.batches_like_singles(r, size=size), redlines, "not batched"
+            # At least three full batches, whatever the size, so a batch is vetted at its size.
+            lambda r: corpus.batches_like_singles(r, n=max(96, 3 * size), size=size),
+            redlines,
+            "not batched",
         )
         redlines.repeatable = _holds(corpus.findings_repeat, redlines, "findings not remembered")
         redlines.memo_size = self.settings.remembered_findings

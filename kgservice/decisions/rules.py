@@ -208,7 +208,8 @@ class RedLines:
             }
             if len(self._memo) + len(fresh) > self.memo_size:
                 self._memo.clear()
-            self._memo.update(fresh)
+            if len(fresh) <= self.memo_size:  # a batch larger than the memo is not kept
+                self._memo.update(fresh)
             known.update(fresh)
         return [
             [_moved(f, ANY_REQUEST, iri) for f in known[k]]

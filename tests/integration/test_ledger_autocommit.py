@@ -44,13 +44,13 @@ def probes(*ns: int, spin: int = 0) -> list[Write]:
     return [
         (
             "MATCH (h:LedgerHead) UNWIND range(1, $spin) AS i UNWIND range(1, 100) AS j "
-            "WITH sum(i * j + h.size) AS spun UNWIND $ns AS n CREATE (:NowProbe {n: n})",
+            "WITH sum(i * j + h.size) AS spun UNWIND $ns AS n CREATE (:AutocommitProbe {n: n})",
             {"ns": list(ns), "spin": spin},
         )
     ]
 
 
-async def now(
+async def autocommit(
     graph: Graph,
     ledger: Ledger,
     ns: list[int],
@@ -106,7 +106,7 @@ async def stored(graph: Graph) -> tuple[int, list[int]]:
     """The head's size and the probes written, in order."""
 
     async def read(tx: AsyncManagedTransaction) -> list[int]:
-        result = await tx.run("MATCH (p:NowProbe) RETURN p.n AS n ORDER BY n")
+        result = await tx.run("MATCH (p:AutocommitProbe) RETURN p.n AS n ORDER BY n")
         return [r["n"] async for r in result]
 
     return int((await graph.read(repo.read_head))["size"]), await graph.read(read)
@@ -116,7 +116,7 @@ async def test_an_autocommit_append_commits_entries_and_writes_in_one_statement(
     graph: Graph, ledger: Ledger
 ) -> None:
     await fill(graph, ledger, 2)
-    made, statements = await now(graph, ledger, [10, 11])
+    made, statements = await autocommit(graph, ledger, [10, 11])
     assert statements == 1
     assert made is not None
     assert [r.seq for r in made] == [2, 3]
@@ -130,7 +130,7 @@ async def test_without_a_guess_nothing_is_sent(graph: Graph, ledger: Ledger) -> 
     transaction, which reads the head under its lock."""
     await fill(graph, ledger, 1)
     fresh = Ledger(ledger.signer)
-    assert await now(graph, fresh, [5]) == (None, 0)
+    assert await autocommit(graph, fresh, [5]) == (None, 0)
     assert await stored(graph) == (1, [])
 
 
@@ -139,14 +139,14 @@ async def test_on_a_moved_head_nothing_is_written_and_the_transaction_builds_on_
 ) -> None:
     await fill(graph, ledger, 2)
     await fill(graph, Ledger(ledger.signer), 1)  # another process of the service appended
-    assert await now(graph, ledger, [20]) == (None, 1)
+    assert await autocommit(graph, ledger, [20]) == (None, 1)
     assert await stored(graph) == (3, [])  # neither the entry nor the caller's write
     # The head as read under the lock is the next guess: right, so one round trip.
     made, statements = await in_transaction(graph, ledger, [20])
     assert [r.seq for r in made] == [3]
     assert statements == 1
     assert await stored(graph) == (4, [20])
-    again, statements = await now(graph, ledger, [21])
+    again, statements = await autocommit(graph, ledger, [21])
     assert again is not None
     assert [r.seq for r in again] == [4]
     assert statements == 1
@@ -171,11 +171,12 @@ async def test_a_second_append_is_sent_once_the_first_has_committed(
     """Sent at once, built on the state the first would leave, the second could reach the head's
     lock first and miss; it waits in this process instead, and builds on the committed state."""
     await fill(graph, ledger, 1)
-    await now(graph, ledger, [40])  # the statement is planned once, not while the first holds
-    first = asyncio.create_task(now(graph, ledger, [41, 42], spin=SPIN))
+    # The statement is planned once here, not while the first holds the lock.
+    await autocommit(graph, ledger, [40])
+    first = asyncio.create_task(autocommit(graph, ledger, [41, 42], spin=SPIN))
     await spinning(graph)
     sent: list[Counting] = []
-    second = asyncio.create_task(now(graph, ledger, [43], sent=sent))
+    second = asyncio.create_task(autocommit(graph, ledger, [43], sent=sent))
     await asyncio.sleep(0.2)
     assert not first.done()
     assert [c.statements for c in sent] == [0]  # waiting here, not on the server
@@ -198,7 +199,7 @@ async def test_after_a_miss_the_next_append_builds_on_the_head_it_read(
     await fill(graph, ledger, 1)
     await fill(graph, Ledger(ledger.signer), 1)
     (missed, tried), (made, statements) = await asyncio.gather(
-        now(graph, ledger, [50]), now(graph, ledger, [51])
+        autocommit(graph, ledger, [50]), autocommit(graph, ledger, [51])
     )
     assert (missed, tried) == (None, 1)
     assert made is not None
@@ -232,7 +233,7 @@ async def test_an_append_the_server_fails_transiently_writes_nothing_and_forgets
         )
 
     assert await graph.write_autocommit(failing) is None
-    assert await now(graph, ledger, [71]) == (None, 0)  # no guess left: nothing sent
+    assert await autocommit(graph, ledger, [71]) == (None, 0)  # no guess left: nothing sent
     made, statements = await in_transaction(graph, ledger, [70])
     assert [r.seq for r in made] == [2]
     assert statements == 2  # the head read under the lock, then the entry
@@ -255,10 +256,10 @@ async def test_a_guard_read_under_the_lock_decides_whether_anything_is_written(
 ) -> None:
     await fill(graph, ledger, 2)
     await run(graph, "CREATE (:GuardFlag {on: false})")
-    assert await now(graph, ledger, [80], guard=flag_guard(True)) == (None, 1)
+    assert await autocommit(graph, ledger, [80], guard=flag_guard(True)) == (None, 1)
     assert await stored(graph) == (2, [])  # neither the entry nor the caller's write
     await run(graph, "MATCH (f:GuardFlag) SET f.on = true")
-    made, statements = await now(graph, ledger, [81], guard=flag_guard(True))
+    made, statements = await autocommit(graph, ledger, [81], guard=flag_guard(True))
     # The failed guard left the guess where it was: the next append is right first time.
     assert statements == 1
     assert made is not None
@@ -270,11 +271,11 @@ async def test_a_guard_read_under_the_lock_decides_whether_anything_is_written(
 async def test_a_guard_must_return_exactly_one_row_that_holds(graph: Graph, ledger: Ledger) -> None:
     await fill(graph, ledger, 1)
     await run(graph, "CREATE (:GuardFlag {on: true})")
-    assert await now(graph, ledger, [90], guard=flag_guard(True, True)) == (None, 1)
-    assert await now(graph, ledger, [91], guard=flag_guard()) == (None, 1)
-    assert await now(graph, ledger, [92], guard=flag_guard(False)) == (None, 1)
+    assert await autocommit(graph, ledger, [90], guard=flag_guard(True, True)) == (None, 1)
+    assert await autocommit(graph, ledger, [91], guard=flag_guard()) == (None, 1)
+    assert await autocommit(graph, ledger, [92], guard=flag_guard(False)) == (None, 1)
     assert await stored(graph) == (1, [])
-    made, _ = await now(graph, ledger, [93], guard=flag_guard(True))
+    made, _ = await autocommit(graph, ledger, [93], guard=flag_guard(True))
     assert made is not None
     assert await stored(graph) == (2, [93])
 
@@ -285,5 +286,5 @@ async def test_a_guard_s_parameters_may_not_clash_with_the_writes(
     await fill(graph, ledger, 1)
     clash: Write = ("RETURN size($ns) > 0 AS holds", {"ns": [1]})
     with pytest.raises(ValueError, match="clash"):
-        await now(graph, ledger, [95], guard=clash)
+        await autocommit(graph, ledger, [95], guard=clash)
     assert await stored(graph) == (1, [])

@@ -1,8 +1,8 @@
 """No module of the service imports itself through others (CONVENTIONS.md practice 15).
 
 import-linter's ``acyclic_siblings`` contract (pyproject.toml) holds inside each package; a cycle
-that crosses packages, as ``auth.access -> deps -> decisions.service -> reviews.service ->
-auth.access`` did, is found here, on the same graph (grimp, import-linter's own library). The
+that crosses packages (say ``auth.access`` importing ``deps``, which imports a service that
+imports ``auth.access``) is found here, on the same graph (grimp, import-linter's own library). The
 domain packages themselves may depend on each other both ways (a domain's endpoints use the
 request dependencies, which use other domains' services), so the check is on modules.
 Imports under ``TYPE_CHECKING`` count: a cycle hidden from the interpreter is still one in the
