@@ -7,10 +7,11 @@ storing. Run with `make bench` (its own Neo4j instance, fresh database) or `pyth
 bench.ingest` against a scratch server.
 
 Machines here differ by up to 2x from one run to the next, so each figure is printed beside a
-reference measured in the same run against the same server: the same files' rows written by one
-plain ``UNWIND $rows ... CREATE`` per file (``RAW_WRITE``), with nothing else: no parsing,
-grading, validation or protection (the rows are the ingest's own, already protected), no
-contribution, ledger entry or receipt. The ratio is ingest's rate over the raw write's.
+reference measured in the same run against the same server: the same files' rows written by
+ingest's own ``UNWIND $records ... CREATE`` statement, one transaction per file, with nothing
+else: no parsing, grading, validation or protection (the rows are the ingest's own, already
+protected), no contribution, ledger entry or receipt. The ratio is ingest's rate over the raw
+write's.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from kgservice.institutions.schemas import InstitutionIn, Tier
 from kgservice.ledger.canonical import utc_now
 from kgservice.ledger.service import Ledger
 from kgservice.ledger.signing import load_signer
+from kgservice.records import repository as records_repo
 from kgservice.records import service
 from kgservice.records.checking import Checker
 from kgservice.records.protection import Protector, load_protector
@@ -53,21 +55,12 @@ SYSTEM = Principal(
 )
 
 
-# The nodes and relationships ingest stores for a file's records (kgservice/records/repository.py
-# CREATE_SOURCE and CREATE_RECORDS): a Source held by the institution, each Record derived from
-# it, held by the institution and about its Patient (merged: patients recur across files), each
-# Field created from its record's row.
-RAW_WRITE = """
+# The Source a file's records are derived from, held by the institution; the records and their
+# fields then go in with ingest's own statement (kgservice/records/repository.py CREATE_RECORDS),
+# so the reference writes exactly what ingest writes for them, and nothing else.
+RAW_SOURCE = """
 MATCH (i:Institution {id: $institution})
-CREATE (s:Source {key: $key, institution: $institution})-[:HELD_BY]->(i)
-WITH s, i
-UNWIND $rows AS r
-CREATE (rec:Record {id: r.id, kind: r.kind, institution: r.institution, received: r.received})
-CREATE (rec)-[:DERIVED_FROM]->(s), (rec)-[:HELD_BY]->(i)
-FOREACH (ps IN CASE WHEN r.patient IS NULL THEN [] ELSE [r.patient] END |
-  MERGE (p:Patient {pseudonym: ps})
-  CREATE (rec)-[:ABOUT]->(p))
-FOREACH (f IN r.fields | CREATE (rec)-[:HAS_FIELD]->(x:Field) SET x = f)
+CREATE (:Source {key: $key, institution: $institution})-[:HELD_BY]->(i)
 """
 # Prefixed to every key the raw write stores, so its nodes are new ones beside ingest's (record
 # ids are unique) and its patients recur across its own files as ingest's do across theirs.
@@ -89,14 +82,17 @@ def raw_rows(records: list[dict[str, Any]], prefix: str = RAW) -> list[dict[str,
 
 
 async def raw_write(graph: Graph, name: str, records: list[dict[str, Any]]) -> float:
-    """Seconds to store one file's rows with ``RAW_WRITE`` in one transaction. The rows are
+    """Seconds to store one file's Source and rows in one transaction (``RAW_SOURCE``, then
+    ingest's ``CREATE_RECORDS``). The rows are
     re-keyed before the clock starts. ``Bulk`` spares the driver rendering them for its debug
     log, as it spares ingest (kgservice/graph/database.py)."""
     rows = Bulk(raw_rows(records))
     key = RAW + name
 
     async def write(tx: AsyncManagedTransaction) -> None:
-        await (await tx.run(RAW_WRITE, institution="bench-clinic", key=key, rows=rows)).consume()
+        where = {"institution": "bench-clinic", "key": key}
+        await (await tx.run(RAW_SOURCE, where)).consume()
+        await (await tx.run(records_repo.CREATE_RECORDS, where, records=rows)).consume()
 
     start = time.perf_counter()
     async with graph.driver.session(database=graph.database) as session:
